@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/honeyapi/honeyapi/decoys"
+	"github.com/honeyapi/honeyapi/internal/config"
+	"github.com/honeyapi/honeyapi/internal/deployment"
+	"github.com/honeyapi/honeyapi/templates"
+)
+
+// drainTimeout bounds a graceful shutdown: in-flight requests get this long
+// to finish before connections are closed. It stays under Docker's default
+// 10s stop grace period.
+const drainTimeout = 8 * time.Second
+
+func newServeCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve decoy APIs and the admin listener",
+		Long: `Serve decoy APIs generated from OpenAPI documents (--spec, repeatable: a
+file path, or a built-in template name; see "honeyapi templates"), and the
+admin listener (health check) on a separate, loopback-only address.
+
+Settings come from, lowest to highest precedence: defaults, the YAML file
+(--config or HONEYAPI_CONFIG), HONEYAPI_* environment variables, flags.`,
+		Example: `  honeyapi serve
+  honeyapi serve --spec ./openapi.yaml --listen :8080
+  honeyapi serve --spec admin --spec ./payments.json --server-profile envoy`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cmd.Flags(), a.lookupEnv)
+			if err != nil {
+				return usageError{err}
+			}
+			return serve(cmd.Context(), a, cfg)
+		},
+	}
+	config.BindServeFlags(cmd.Flags())
+	return cmd
+}
+
+// serve runs the decoy and admin listeners until ctx ends or SIGINT or
+// SIGTERM arrives, then drains them.
+func serve(ctx context.Context, a *app, cfg *config.Config) error {
+	logger := newLogger(cfg, a.stderr)
+
+	specs := cfg.Specs
+	if len(specs) == 0 {
+		specs = []string{templates.Default()}
+	}
+	docs, summary, err := loadSpecs(specs, logger)
+	if err != nil {
+		return err
+	}
+
+	id, err := deployment.Load(cfg.DB, []byte(cfg.Secret))
+	if err != nil {
+		return err
+	}
+	if id.Created {
+		logger.Info().Str("key_file", id.Source).
+			Msg("generated the deployment secret; keep this file with the database")
+	}
+
+	decoyLog := logger.With().Str("component", "decoy").Logger()
+	d, err := decoys.New(docs, decoys.Options{
+		Secret:          id.Secret,
+		Epoch:           id.Epoch,
+		ServerProfile:   cfg.Decoy.ServerProfile,
+		Credentials:     cfg.Decoy.Credentials,
+		MaxBodyBytes:    cfg.Decoy.MaxBodyBytes,
+		PublicURL:       strings.TrimSuffix(cfg.Decoy.PublicURL, "/"),
+		StateTTL:        time.Duration(cfg.Decoy.StateTTL),
+		StateMaxObjects: cfg.Decoy.StateMaxObjects,
+		Logger:          &decoyLog,
+	})
+	if err != nil {
+		return fmt.Errorf("serve: building decoys: %w", err)
+	}
+
+	decoyLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: decoy listener: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		decoyLn.Close()
+		return fmt.Errorf("serve: admin listener: %w", err)
+	}
+
+	decoySrv := newHTTPServer(newDecoyHandler(d, logger), logger.With().Str("component", "decoy_http").Logger())
+	adminSrv := newHTTPServer(newAdminHandler(), logger.With().Str("component", "admin_http").Logger())
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	errc := make(chan error, 2)
+	go func() { errc <- serveOn(decoySrv, decoyLn, "decoy") }()
+	go func() { errc <- serveOn(adminSrv, adminLn, "admin") }()
+
+	secretSource := "key_file"
+	if id.Source == "config" {
+		secretSource = "config"
+	}
+	logger.Info().
+		Str("listen", decoyLn.Addr().String()).
+		Str("admin_listen", adminLn.Addr().String()).
+		Str("db", cfg.DB).
+		Strs("specs", summary.names).
+		Int("operations", summary.operations).
+		Str("server_profile", cfg.Decoy.ServerProfile).
+		Str("credentials", cfg.Decoy.Credentials).
+		Str("secret_source", secretSource).
+		Msg("serving")
+
+	if !isLoopback(adminLn.Addr()) {
+		logger.Warn().Str("admin_listen", adminLn.Addr().String()).
+			Msg("the admin listener is reachable beyond this host; publish it only where attackers cannot reach it")
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info().Msg("shutting down")
+	case serveErr = <-errc:
+		logger.Error().Err(serveErr).Msg("listener failed; shutting down")
+	}
+	stop() // a second signal now ends the process at once
+
+	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	shutdown := func(name string, srv *http.Server) {
+		if err := srv.Shutdown(drainCtx); err != nil {
+			logger.Warn().Err(err).Str("listener", name).Msg("drain timed out; closing connections")
+			srv.Close()
+		}
+	}
+	shutdown("decoy", decoySrv)
+	shutdown("admin", adminSrv)
+	logger.Info().Msg("stopped")
+	return serveErr
+}
+
+// serveOn serves srv on ln and returns nil after a graceful shutdown.
+func serveOn(srv *http.Server, ln net.Listener, name string) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %s listener: %w", name, err)
+	}
+	return nil
+}
+
+// specSummary describes the loaded specs for the startup log line.
+type specSummary struct {
+	names      []string
+	operations int
+}
+
+// loadSpecs resolves each spec (a file if one exists at that path, else a
+// built-in template) and fails on the first that cannot be loaded, naming it.
+func loadSpecs(specs []string, logger zerolog.Logger) ([]*decoys.Document, specSummary, error) {
+	var (
+		docs []*decoys.Document
+		sum  specSummary
+	)
+	for _, spec := range specs {
+		if looksLikePath(spec) {
+			if _, err := os.Stat(spec); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil, sum, fmt.Errorf("serve: spec %s: no such file, and not a built-in template name (see 'honeyapi templates')", spec)
+				}
+				return nil, sum, fmt.Errorf("serve: spec %s: %w", spec, err)
+			}
+		}
+		doc, err := decoys.Resolve(spec)
+		if err != nil {
+			if strings.Contains(err.Error(), spec) {
+				return nil, sum, fmt.Errorf("serve: %w", err)
+			}
+			return nil, sum, fmt.Errorf("serve: spec %s: %w", spec, err)
+		}
+		name, ops := spec, 0
+		if doc != nil {
+			docs = append(docs, doc)
+			if doc.Name != "" {
+				name = doc.Name
+			}
+			ops = countOperations(doc)
+		}
+		logger.Info().Str("spec", name).Str("source", spec).Int("operations", ops).Msg("loaded spec")
+		sum.names = append(sum.names, name)
+		sum.operations += ops
+	}
+	return docs, sum, nil
+}
+
+// looksLikePath reports whether spec is meant as a file rather than a
+// template name, so a missing file gets a message about the file.
+func looksLikePath(spec string) bool {
+	if strings.ContainsAny(spec, `/\`) {
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(spec)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func countOperations(doc *decoys.Document) int {
+	if doc == nil || doc.Spec == nil || doc.Spec.Paths == nil {
+		return 0
+	}
+	n := 0
+	for _, item := range doc.Spec.Paths.Map() {
+		if item != nil {
+			n += len(item.Operations())
+		}
+	}
+	return n
+}
+
+// isLoopback reports whether a listener accepts only local connections.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

@@ -1,0 +1,248 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config is every setting of a honeyapi deployment. The zero value is not
+// valid; start from Default.
+type Config struct {
+	// Listen is the address the decoy APIs listen on (host:port).
+	// Default ":8080", every interface.
+	Listen string `yaml:"listen"`
+
+	// AdminListen is the address of the admin listener (health check, and
+	// later the dashboard, admin API and metrics). It never shares the decoy
+	// listener. Default "127.0.0.1:8081", loopback only.
+	AdminListen string `yaml:"admin_listen"`
+
+	// DB is the path of the database file. The deployment key file lives
+	// beside it as DB + ".key". Default "./honeyapi.db".
+	DB string `yaml:"db"`
+
+	// Specs are the OpenAPI documents served as decoys: each entry is a file
+	// path if such a file exists, otherwise the name of a built-in template.
+	// Empty (the default) means the built-in default template.
+	Specs []string `yaml:"specs"`
+
+	// Secret is the deployment secret that seeds synthetic data, so the same
+	// id returns the same object across restarts. Empty (the default) means
+	// the secret is generated on first start and kept in the key file beside
+	// the database. Set it (at least 16 bytes) to share one secret between
+	// several sensors. There is deliberately no flag: command lines are
+	// visible to every user of the machine.
+	Secret string `yaml:"secret"`
+
+	// LogLevel is the minimum level logged: trace, debug, info, warn, error
+	// or disabled. Default "info".
+	LogLevel string `yaml:"log_level"`
+
+	// LogFormat is "json" (default; one JSON object per line on stderr) or
+	// "console" (human-readable).
+	LogFormat string `yaml:"log_format"`
+
+	// Decoy holds the settings of the decoy engine.
+	Decoy Decoy `yaml:"decoy"`
+}
+
+// Decoy holds the settings passed to the decoy engine (decoys.Options).
+type Decoy struct {
+	// ServerProfile names the response-header profile every decoy response
+	// carries: "nginx", "envoy", "apache" or "none". Empty (the default)
+	// leaves the choice to the decoy engine: the template's own profile,
+	// else nginx.
+	ServerProfile string `yaml:"server_profile"`
+
+	// Credentials says what the decoy does when a credential is presented to
+	// an operation that requires one: "any" (default) accepts every
+	// credential, "reject" answers 401 as if it were wrong.
+	Credentials string `yaml:"credentials"`
+
+	// PublicURL is the scheme and host that URLs in responses point at, such
+	// as "https://api.example.com". Empty (the default) means the request's
+	// own host.
+	PublicURL string `yaml:"public_url"`
+
+	// MaxBodyBytes bounds a request body; larger bodies are refused.
+	// Default 1048576 (1 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+
+	// StateTTL is how long a client's writes (POST, PUT, PATCH, DELETE) are
+	// remembered, as a Go duration string ("1h", "30m"). Default 1h.
+	StateTTL Duration `yaml:"state_ttl"`
+
+	// StateMaxObjects bounds the objects remembered across all clients.
+	// Default 10000.
+	StateMaxObjects int `yaml:"state_max_objects"`
+}
+
+// Duration is a time.Duration written in YAML as a Go duration string
+// ("90s", "1h30m").
+type Duration time.Duration
+
+// String returns the duration in Go's notation.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Allowed values of the enumerated settings.
+var (
+	// LogLevels are the accepted values of log_level.
+	LogLevels = []string{"trace", "debug", "info", "warn", "error", "disabled"}
+	// LogFormats are the accepted values of log_format.
+	LogFormats = []string{"json", "console"}
+	// ServerProfiles are the accepted values of decoy.server_profile.
+	ServerProfiles = []string{"nginx", "envoy", "apache", "none"}
+	// CredentialModes are the accepted values of decoy.credentials.
+	CredentialModes = []string{"any", "reject"}
+)
+
+// MinSecretBytes is the shortest secret Validate accepts.
+const MinSecretBytes = 16
+
+// Default returns the configuration used when nothing is set: decoys from
+// the built-in default template on :8080, the admin listener on loopback.
+func Default() *Config {
+	return &Config{
+		Listen:      ":8080",
+		AdminListen: "127.0.0.1:8081",
+		DB:          "./honeyapi.db",
+		LogLevel:    "info",
+		LogFormat:   "json",
+		Decoy: Decoy{
+			Credentials:     "any",
+			MaxBodyBytes:    1 << 20,
+			StateTTL:        Duration(time.Hour),
+			StateMaxObjects: 10000,
+		},
+	}
+}
+
+// Validate checks every setting and reports all problems at once, each
+// naming the YAML key, environment variable and flag that set it.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s%s: %s", key, where(key), fmt.Sprintf(format, args...)))
+	}
+	oneOf := func(key, value string, allowed []string) {
+		if !slices.Contains(allowed, value) {
+			bad(key, "%q is not one of %s", value, strings.Join(allowed, ", "))
+		}
+	}
+
+	if err := checkAddr(c.Listen); err != nil {
+		bad("listen", "%v", err)
+	}
+	if err := checkAddr(c.AdminListen); err != nil {
+		bad("admin_listen", "%v", err)
+	}
+	if sameListener(c.Listen, c.AdminListen) {
+		bad("admin_listen", "%q overlaps listen %q; the admin listener never shares the decoy listener", c.AdminListen, c.Listen)
+	}
+	if strings.TrimSpace(c.DB) == "" {
+		bad("db", "must not be empty")
+	}
+	for i, s := range c.Specs {
+		if strings.TrimSpace(s) == "" {
+			bad("specs", "entry %d is empty", i+1)
+		}
+	}
+	if c.Secret != "" && len(c.Secret) < MinSecretBytes {
+		// Never echo the secret itself.
+		bad("secret", "is %d bytes; use at least %d (or leave it unset to generate one)", len(c.Secret), MinSecretBytes)
+	}
+	oneOf("log_level", c.LogLevel, LogLevels)
+	oneOf("log_format", c.LogFormat, LogFormats)
+	if c.Decoy.ServerProfile != "" {
+		oneOf("decoy.server_profile", c.Decoy.ServerProfile, ServerProfiles)
+	}
+	oneOf("decoy.credentials", c.Decoy.Credentials, CredentialModes)
+	if c.Decoy.PublicURL != "" {
+		if err := checkPublicURL(c.Decoy.PublicURL); err != nil {
+			bad("decoy.public_url", "%v", err)
+		}
+	}
+	if c.Decoy.MaxBodyBytes <= 0 {
+		bad("decoy.max_body_bytes", "%d must be positive", c.Decoy.MaxBodyBytes)
+	}
+	if c.Decoy.StateTTL <= 0 {
+		bad("decoy.state_ttl", "%s must be positive", c.Decoy.StateTTL)
+	}
+	if c.Decoy.StateMaxObjects <= 0 {
+		bad("decoy.state_max_objects", "%d must be positive", c.Decoy.StateMaxObjects)
+	}
+	return errors.Join(errs...)
+}
+
+// ZerologLevel returns LogLevel as a zerolog level. It assumes Validate
+// passed.
+func (c *Config) ZerologLevel() zerolog.Level {
+	lvl, err := zerolog.ParseLevel(c.LogLevel)
+	if err != nil || c.LogLevel == "" {
+		return zerolog.InfoLevel
+	}
+	return lvl
+}
+
+// where names the environment variable and flag of a key, for messages.
+func where(key string) string {
+	f, ok := fieldByKey(key)
+	if !ok {
+		return ""
+	}
+	parts := []string{"env " + f.Env}
+	if f.Flag != "" {
+		parts = append(parts, "flag --"+f.Flag)
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func checkAddr(addr string) error {
+	if addr == "" {
+		return errors.New("must not be empty")
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %v", addr, err)
+	}
+	if port == "" {
+		return fmt.Errorf("%q has no port", addr)
+	}
+	return nil
+}
+
+// sameListener reports whether two listen addresses would collide: the same
+// fixed port on the same host, or on a wildcard host.
+func sameListener(a, b string) bool {
+	ha, pa, err1 := net.SplitHostPort(a)
+	hb, pb, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || pa != pb || pa == "0" {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wildcard(ha) || wildcard(hb)
+}
+
+func checkPublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must start with http:// or https://", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must be only a scheme and host, like https://api.example.com", raw)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// EnvConfigFile names the environment variable that points at the YAML
+// config file when --config is not given.
+const EnvConfigFile = "HONEYAPI_CONFIG"
+
+// FlagConfigFile is the flag that points at the YAML config file.
+const FlagConfigFile = "config"
+
+// Field describes one setting: where it lives in YAML, in the environment
+// and on the command line.
+type Field struct {
+	// Key is the YAML key, with a dot for nesting ("decoy.server_profile").
+	Key string
+	// Env is the environment variable that sets it.
+	Env string
+	// Flag is the command-line flag that sets it, without dashes; "" if the
+	// setting has no flag.
+	Flag string
+	// Usage says what the setting means, in one line.
+	Usage string
+
+	ptr func(*Config) any
+}
+
+// fields is the one table of settings. Order is the order of the README
+// reference and of --help.
+var fields = []Field{
+	{Key: "listen", Env: "HONEYAPI_LISTEN", Flag: "listen",
+		Usage: "address the decoy APIs listen on",
+		ptr:   func(c *Config) any { return &c.Listen }},
+	{Key: "admin_listen", Env: "HONEYAPI_ADMIN_LISTEN", Flag: "admin-listen",
+		Usage: "address of the admin listener (health, dashboard, admin API); keep it on loopback",
+		ptr:   func(c *Config) any { return &c.AdminListen }},
+	{Key: "db", Env: "HONEYAPI_DB", Flag: "db",
+		Usage: "database file; the deployment key file is kept beside it as <db>.key",
+		ptr:   func(c *Config) any { return &c.DB }},
+	{Key: "specs", Env: "HONEYAPI_SPEC", Flag: "spec",
+		Usage: "OpenAPI file or built-in template name to serve (flag repeatable, env comma-separated)",
+		ptr:   func(c *Config) any { return &c.Specs }},
+	{Key: "secret", Env: "HONEYAPI_SECRET",
+		Usage: "deployment secret seeding synthetic data (at least 16 bytes); unset: generated into <db>.key",
+		ptr:   func(c *Config) any { return &c.Secret }},
+	{Key: "log_level", Env: "HONEYAPI_LOG_LEVEL", Flag: "log-level",
+		Usage: "minimum log level: " + strings.Join(LogLevels, ", "),
+		ptr:   func(c *Config) any { return &c.LogLevel }},
+	{Key: "log_format", Env: "HONEYAPI_LOG_FORMAT", Flag: "log-format",
+		Usage: "log format on stderr: " + strings.Join(LogFormats, ", "),
+		ptr:   func(c *Config) any { return &c.LogFormat }},
+	{Key: "decoy.server_profile", Env: "HONEYAPI_SERVER_PROFILE", Flag: "server-profile",
+		Usage: "response-header profile of the decoys: " + strings.Join(ServerProfiles, ", ") + "; empty: the template's own",
+		ptr:   func(c *Config) any { return &c.Decoy.ServerProfile }},
+	{Key: "decoy.credentials", Env: "HONEYAPI_CREDENTIALS", Flag: "credentials",
+		Usage: "credentials presented to secured operations: any (accept all) or reject (401)",
+		ptr:   func(c *Config) any { return &c.Decoy.Credentials }},
+	{Key: "decoy.public_url", Env: "HONEYAPI_PUBLIC_URL", Flag: "public-url",
+		Usage: "scheme and host that URLs in responses point at; empty: the request's own host",
+		ptr:   func(c *Config) any { return &c.Decoy.PublicURL }},
+	{Key: "decoy.max_body_bytes", Env: "HONEYAPI_MAX_BODY_BYTES", Flag: "max-body-bytes",
+		Usage: "largest request body the decoys read, in bytes",
+		ptr:   func(c *Config) any { return &c.Decoy.MaxBodyBytes }},
+	{Key: "decoy.state_ttl", Env: "HONEYAPI_STATE_TTL", Flag: "state-ttl",
+		Usage: "how long a client's writes are remembered (Go duration: 30m, 1h)",
+		ptr:   func(c *Config) any { return &c.Decoy.StateTTL }},
+	{Key: "decoy.state_max_objects", Env: "HONEYAPI_STATE_MAX_OBJECTS", Flag: "state-max-objects",
+		Usage: "most objects remembered across all clients",
+		ptr:   func(c *Config) any { return &c.Decoy.StateMaxObjects }},
+}
+
+// Fields returns the table of settings, in reference order.
+func Fields() []Field { return append([]Field(nil), fields...) }
+
+func fieldByKey(key string) (Field, bool) {
+	for _, f := range fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// Default returns the field's default value as text ("" when empty).
+func (f Field) Default() string { return f.format(Default()) }
+
+func (f Field) format(c *Config) string {
+	switch p := f.ptr(c).(type) {
+	case *string:
+		return *p
+	case *[]string:
+		return strings.Join(*p, ",")
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		return strconv.FormatInt(*p, 10)
+	case *Duration:
+		return p.String()
+	}
+	return ""
+}
+
+// set parses text into the field of c. Lists are comma-separated.
+func (f Field) set(c *Config, text string) error {
+	switch p := f.ptr(c).(type) {
+	case *string:
+		*p = text
+	case *[]string:
+		*p = splitList(text)
+	case *int:
+		n, err := strconv.Atoi(strings.TrimSpace(text))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", text)
+		}
+		*p = n
+	case *int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", text)
+		}
+		*p = n
+	case *Duration:
+		d, err := parseDuration(text)
+		if err != nil {
+			return err
+		}
+		*p = d
+	}
+	return nil
+}
+
+func splitList(text string) []string {
+	var out []string
+	for _, s := range strings.Split(text, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func parseDuration(text string) (Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(text))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (use Go notation such as 90s, 30m, 1h)", text)
+	}
+	return Duration(d), nil
+}
+
+// ApplyEnv overrides c with every HONEYAPI_* variable that lookup finds
+// non-empty. lookup is normally os.LookupEnv.
+func ApplyEnv(c *Config, lookup func(string) (string, bool)) error {
+	for _, f := range fields {
+		v, ok := lookup(f.Env)
+		if !ok || v == "" {
+			continue
+		}
+		if err := f.set(c, v); err != nil {
+			return fmt.Errorf("config: env %s: %w", f.Env, err)
+		}
+	}
+	return nil
+}
+
+// BindGlobalFlags registers the flags every command accepts: --config and
+// --db. Register them as persistent flags of the root command.
+func BindGlobalFlags(fs *pflag.FlagSet) {
+	fs.String(FlagConfigFile, "", "YAML config file (env "+EnvConfigFile+")")
+	for _, f := range fields {
+		if f.Key == "db" {
+			bindFlag(fs, f)
+		}
+	}
+}
+
+// BindServeFlags registers a flag for every setting that has one, except
+// those BindGlobalFlags registers. Defaults shown in --help are Default's.
+func BindServeFlags(fs *pflag.FlagSet) {
+	for _, f := range fields {
+		if f.Flag != "" && f.Key != "db" {
+			bindFlag(fs, f)
+		}
+	}
+}
+
+func bindFlag(fs *pflag.FlagSet, f Field) {
+	usage := f.Usage + " (env " + f.Env + ")"
+	switch p := f.ptr(Default()).(type) {
+	case *string:
+		fs.String(f.Flag, *p, usage)
+	case *[]string:
+		fs.StringArray(f.Flag, *p, usage)
+	case *int:
+		fs.Int(f.Flag, *p, usage)
+	case *int64:
+		fs.Int64(f.Flag, *p, usage)
+	case *Duration:
+		fs.Duration(f.Flag, time.Duration(*p), usage)
+	}
+}
+
+// ApplyFlags overrides c with the flags the user actually set on the
+// command line; flags left at their defaults change nothing.
+func ApplyFlags(c *Config, fs *pflag.FlagSet) error {
+	if fs == nil {
+		return nil
+	}
+	byFlag := make(map[string]Field, len(fields))
+	for _, f := range fields {
+		if f.Flag != "" {
+			byFlag[f.Flag] = f
+		}
+	}
+	var err error
+	fs.Visit(func(fl *pflag.Flag) { // Visit sees only flags that were set.
+		f, ok := byFlag[fl.Name]
+		if !ok || err != nil {
+			return
+		}
+		list, isList := f.ptr(c).(*[]string)
+		if sv, ok := fl.Value.(pflag.SliceValue); ok && isList {
+			*list = append([]string(nil), sv.GetSlice()...)
+			return
+		}
+		if e := f.set(c, fl.Value.String()); e != nil {
+			err = fmt.Errorf("config: flag --%s: %w", fl.Name, e)
+		}
+	})
+	return err
+}
