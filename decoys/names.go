@@ -138,6 +138,11 @@ func (g *synth) strRaw(s *openapi3.Schema, seed uint64, name string) string {
 				}
 			}
 			for i := 0; i < 4; i++ {
+				if v, ok := patternString(s.Pattern, mixi(seed, i)); ok && re.MatchString(v) {
+					return v
+				}
+			}
+			for i := 0; i < 4; i++ {
 				g.reseed(mixi(seed, i))
 				if v := g.f.Regex(s.Pattern); re.MatchString(v) {
 					return v
@@ -307,7 +312,14 @@ func fixTimeline(o *object) {
 }
 
 // Person-ish and organisation-ish context words.
-var personWords = []string{"user", "customer", "member", "account", "employee", "person", "contact", "owner", "author", "assignee", "reviewer", "profile", "admin", "actor", "creator", "committer", "sender", "recipient", "billing", "shipping", "patient", "student"}
+var personWords = []string{"user", "customer", "member", "account", "employee", "person", "contact", "owner", "author", "assignee", "reviewer", "profile", "actor", "creator", "committer", "sender", "recipient", "patient", "student", "manager", "approver", "requester", "shipping", "billing", "cardholder", "holder"}
+
+var (
+	roleNames  = []string{"Administrator", "Auditor", "Support Agent", "Billing Manager", "Read Only", "Security Analyst", "Developer", "Org Owner", "User Manager", "Compliance Officer"}
+	teamNames  = []string{"Platform Engineering", "SRE", "Finance Ops", "Customer Success", "Data Platform", "Security", "Payments Core", "Identity", "Mobile", "IT Helpdesk"}
+	deptNames  = []string{"Engineering", "Finance", "Sales", "Customer Support", "Security", "Legal", "Marketing", "Operations", "People", "Product"}
+	actorNames = []string{"system", "admin", "svc-provisioner", "terraform", "okta-scim", "jenkins"}
+)
 
 func (g *synth) email(seed uint64, name string) string {
 	g.reseed(mix(seed, "email"))
@@ -422,8 +434,22 @@ func (g *synth) byName(seed uint64, name string, s *openapi3.Schema) (any, bool)
 		return nil, false
 	}
 	g.reseed(seed)
-	person := g.errCtx == nil && hasAny(strings.ToLower(g.resource), personWords...)
+	person := g.isPerson()
+	ctx := strings.ToLower(g.ctx)
 	switch {
+	case n == "department" || n == "dept" || (n == "name" && strings.Contains(ctx, "department")):
+		return deptNames[g.intn(seed, len(deptNames))], true
+	case (n == "name" || n == "displayname") && strings.Contains(ctx, "role"):
+		return roleNames[g.intn(seed, len(roleNames))], true
+	case (n == "name" || n == "displayname") && hasAny(ctx, "group", "team"):
+		return teamNames[g.intn(seed, len(teamNames))], true
+	case (n == "name" || n == "displayname") && hasAny(ctx, "org", "company", "tenant", "merchant", "vendor"):
+		return g.f.Company(), true
+	case hasSuffixAny(n, "createdby", "updatedby", "modifiedby", "deletedby", "approvedby", "requestedby", "performedby", "revokedby"):
+		if g.intn(mix(seed, "sys"), 4) == 0 {
+			return actorNames[g.intn(seed, len(actorNames))], true
+		}
+		return strings.ToLower(g.f.FirstName()[:1] + g.f.LastName()), true
 	case hasSuffixAny(n, "email", "emailaddress", "mail"):
 		return g.email(seed, name), true
 	case n == "firstname" || n == "givenname" || n == "forename":
@@ -444,9 +470,9 @@ func (g *synth) byName(seed uint64, name string, s *openapi3.Schema) (any, bool)
 		return g.f.JobTitle(), true
 	case hasSuffixAny(n, "city", "town", "locality"):
 		return g.f.City(), true
-	case n == "state" && person || n == "province" || n == "county":
+	case (n == "state" || n == "region") && hasAny(ctx, "address", "location", "shipping", "billing", "geo") || n == "state" && person || n == "province" || n == "county":
 		return g.f.State(), true
-	case hasAny(n, "countrycode") || (n == "country" && s != nil && s.MaxLength != nil && *s.MaxLength <= 3):
+	case hasAny(n, "countrycode") || (n == "country" && s != nil && (s.MaxLength != nil && *s.MaxLength <= 3 || s.Pattern != "" || s.MinLength == 2)):
 		return g.f.CountryAbr(), true
 	case n == "country":
 		return g.f.Country(), true
@@ -491,7 +517,7 @@ func (g *synth) byName(seed uint64, name string, s *openapi3.Schema) (any, bool)
 		return fmt.Sprintf("#%06x", splitmix(seed)&0xffffff), true
 	case n == "slug":
 		return g.entityName(seed), true
-	case hasSuffixAny(n, "branch", "ref") && !hasAny(n, "reference"):
+	case n == "branch" || n == "ref" || hasSuffixAny(n, "branch", "headref", "baseref", "gitref", "targetref"):
 		return []string{"main", "main", "develop", "release/2.4", "feature/billing-retries"}[g.intn(seed, 5)], true
 	case n == "description" || n == "summary" || n == "bio" || n == "about" || n == "notes" || n == "note" || n == "comment" || n == "body" || n == "message" || n == "reason":
 		return g.sentence(seed, n), true

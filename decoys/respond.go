@@ -123,10 +123,9 @@ func (x *exchange) success(coll, id string, over map[string]any) {
 		for k, v := range x.params {
 			g.reflect[k] = v
 		}
-		g.reflect[lastParamKey] = id
-		// The last path parameter is the resource's own id.
 		segs := x.op.route.segs
-		g.reflect[segs[len(segs)-1].names[0]] = id
+		g.lastParam = segs[len(segs)-1].names[0]
+		g.reflect[g.lastParam] = id
 	} else if x.r.Method == http.MethodGet {
 		g.list = x.d.listPlan(x, resp, coll)
 		seed = x.d.seed(x.doc, coll)

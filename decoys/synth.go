@@ -45,6 +45,8 @@ type synth struct {
 
 	// Per-response context.
 	reflect   map[string]string // path parameters to reflect into the root object
+	lastParam string            // the name of the last path parameter (the resource id)
+	ctx       string            // what the object being generated is ("Role", "manager", …)
 	overrides map[string]any    // stored write state for the root object
 	root      bool              // the next object generated is the resource root
 	request   bool              // generating a request body: skip readOnly, keep writeOnly
@@ -303,7 +305,15 @@ func (g *synth) gen(sr *openapi3.SchemaRef, seed uint64, name string, depth int)
 	defer func() { g.stack[s]-- }()
 	switch typ {
 	case "object":
-		return g.object(s, seed, name, depth)
+		ctx := name
+		if sr.Ref != "" {
+			ctx = sr.Ref[strings.LastIndexByte(sr.Ref, '/')+1:]
+		}
+		saved := g.ctx
+		g.ctx = ctx
+		v := g.object(s, seed, name, depth)
+		g.ctx = saved
+		return v
 	case "array":
 		return g.array(s, seed, name, depth)
 	case "string":
@@ -618,7 +628,75 @@ func (g *synth) object(s *openapi3.Schema, seed uint64, name string, depth int) 
 		}
 	}
 	fixTimeline(o)
+	if g.isPerson() {
+		g.fixPerson(o, s)
+	}
 	return o
+}
+
+// isPerson reports whether the object being generated describes a person.
+func (g *synth) isPerson() bool {
+	c := g.ctx
+	if c == "" {
+		c = g.resource
+	}
+	return g.errCtx == nil && hasAny(strings.ToLower(c), personWords...)
+}
+
+// fixPerson makes a person's fields agree: the display name, email and
+// username follow from the first and last name. A field the client wrote,
+// or one whose new value would not validate, is left alone.
+func (g *synth) fixPerson(o *object, s *openapi3.Schema) {
+	var first, last string
+	for i, k := range o.keys {
+		switch normName(k) {
+		case "firstname", "givenname":
+			first, _ = o.vals[i].(string)
+		case "lastname", "surname", "familyname":
+			last, _ = o.vals[i].(string)
+		}
+	}
+	if first == "" || last == "" {
+		return
+	}
+	f, l := asciiLower(first), asciiLower(last)
+	for i, k := range o.keys {
+		if _, wrote := g.overrides[k]; wrote {
+			continue
+		}
+		var v string
+		switch n := normName(k); {
+		case n == "displayname" || n == "fullname" || n == "name":
+			v = first + " " + last
+		case strings.HasSuffix(n, "email"):
+			cur, _ := o.vals[i].(string)
+			at := strings.LastIndexByte(cur, '@')
+			if at < 0 || f == "" || l == "" {
+				continue
+			}
+			v = f + "." + l + cur[at:]
+		case n == "username" || n == "login" || n == "handle":
+			if f == "" || l == "" {
+				continue
+			}
+			v = f[:1] + l
+		default:
+			continue
+		}
+		if ps := s.Properties[k]; ps != nil && ps.Value != nil && ps.Value.VisitJSON(v) == nil {
+			o.vals[i] = v
+		}
+	}
+}
+
+func asciiLower(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -639,7 +717,9 @@ func (g *synth) rootValue(k string, ps *openapi3.Schema) (any, bool) {
 	nk := normName(k)
 	for param, raw := range g.reflect {
 		np := normName(param)
-		if np == nk || (np == "id" || strings.HasSuffix(np, "id")) && nk == "id" && param == g.reflect[lastParamKey] {
+		// {id} -> id, {user_id} -> user_id; and the last parameter, when it
+		// is an identifier ({userId}, {key_id}), is the object's own id.
+		if np == nk || nk == "id" && param == g.lastParam && strings.HasSuffix(np, "id") {
 			if v, ok := coerce(raw, ps); ok {
 				return v, true
 			}
@@ -647,9 +727,6 @@ func (g *synth) rootValue(k string, ps *openapi3.Schema) (any, bool) {
 	}
 	return nil, false
 }
-
-// lastParamKey is the key in synth.reflect that names the last path parameter.
-const lastParamKey = "\x00last"
 
 // coerce converts a path value to the property's type, if it validates.
 func coerce(raw string, ps *openapi3.Schema) (any, bool) {
@@ -735,6 +812,16 @@ func (g *synth) labelValue(seed uint64, k string) any {
 		return []string{"production", "staging", "dev"}[g.intn(seed, 3)]
 	case "tier":
 		return []string{"frontend", "backend", "worker", "cache"}[g.intn(seed, 4)]
+	case "source":
+		return []string{"web", "ios", "android", "api", "import"}[g.intn(seed, 5)]
+	case "campaign":
+		return []string{"spring-sale", "partner-referral", "newsletter", "black-friday", "winback"}[g.intn(seed, 5)]
+	case "plan":
+		return []string{"starter", "growth", "pro", "enterprise"}[g.intn(seed, 4)]
+	case "order_id", "customer_ref":
+		return strings.ToUpper(k[:2]) + "-" + strconv.Itoa(100000+g.intn(seed, 900000))
+	case "region":
+		return []string{"us-east-1", "eu-west-1", "us-west-2"}[g.intn(seed, 3)]
 	}
 	g.reseed(seed)
 	return strings.ToLower(g.f.Noun())
