@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -19,6 +20,27 @@ import (
 // normName folds a property name for matching: "firstName", "first_name"
 // and "First-Name" all become "firstname".
 func normName(s string) string {
+	if v, ok := normCache.Load(s); ok {
+		return v.(string)
+	}
+	n := foldName(s)
+	// Document names repeat on every request; attacker-chosen keys must not
+	// grow the cache without bound.
+	if normCount.Load() < maxNormCache {
+		normCount.Add(1)
+		normCache.Store(s, n)
+	}
+	return n
+}
+
+var (
+	normCache sync.Map
+	normCount atomic.Int64
+)
+
+const maxNormCache = 1 << 16
+
+func foldName(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

@@ -47,6 +47,7 @@ type synth struct {
 	reflect   map[string]string // path parameters to reflect into the root object
 	lastParam string            // the name of the last path parameter (the resource id)
 	ctx       string            // what the object being generated is ("Role", "manager", …)
+	person    map[string]bool   // memo of isPerson per context
 	overrides map[string]any    // stored write state for the root object
 	root      bool              // the next object generated is the resource root
 	request   bool              // generating a request body: skip readOnly, keep writeOnly
@@ -640,7 +641,18 @@ func (g *synth) isPerson() bool {
 	if c == "" {
 		c = g.resource
 	}
-	return g.errCtx == nil && hasAny(strings.ToLower(c), personWords...)
+	if g.errCtx != nil {
+		return false
+	}
+	if v, ok := g.person[c]; ok {
+		return v
+	}
+	if g.person == nil {
+		g.person = map[string]bool{}
+	}
+	v := hasAny(strings.ToLower(c), personWords...)
+	g.person[c] = v
+	return v
 }
 
 // fixPerson makes a person's fields agree: the display name, email and
