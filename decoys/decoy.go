@@ -61,6 +61,26 @@ type Options struct {
 	ClientKey func(*http.Request) string
 	// Logger receives one line per interaction. Nil means no logging.
 	Logger *zerolog.Logger
+	// Record, when set, is called for every answered request after the
+	// response is decided and before any byte of it is released. With a
+	// recorder that waits for its event to be durable, every response a
+	// client sees is on disk. When Record returns an error the connection
+	// is dropped without a response.
+	Record func(*Interaction) error
+}
+
+// Interaction is one answered request, as handed to Options.Record.
+type Interaction struct {
+	Request    *http.Request
+	Start      time.Time
+	Body       []byte // the request body as read (at most MaxBodyBytes)
+	BodyLen    int64  // the body's length as sent, when known
+	Document   string
+	Operation  string // operationId, or "METHOD /template"
+	Status     int
+	RespBytes  int
+	Tags       []string // "spec", "bait", "operation", "unknown_path"
+	Credential string   // the credential presented, if any (never logged)
 }
 
 var defaultEpoch = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -287,19 +307,23 @@ func (d *Decoy) seed(doc *docState, parts ...string) uint64 {
 
 // exchange is one request in flight.
 type exchange struct {
-	d      *Decoy
-	w      http.ResponseWriter
-	r      *http.Request
-	doc    *docState
-	op     *operation
-	path   string // the request path after the prefix, escaped
-	params map[string]string
-	base   string
-	client string
-	status int
-	size   int
-	start  time.Time
-	body   []byte
+	d       *Decoy
+	w       http.ResponseWriter
+	r       *http.Request
+	doc     *docState
+	op      *operation
+	path    string // the request path after the prefix, escaped
+	params  map[string]string
+	base    string
+	client  string
+	status  int
+	size    int
+	start   time.Time
+	body    []byte
+	bodyLen int64
+	tooBig  bool
+	tags    []string
+	cred    string
 }
 
 // ServeHTTP answers a request as the decoy API would.
@@ -307,6 +331,9 @@ func (d *Decoy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{d: d, w: w, r: r, start: time.Now(), doc: d.docs[0]}
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
 			// A bug must never show a Go panic page; answer like the API would.
 			if x.status == 0 {
 				x.fail(http.StatusInternalServerError, "Internal Server Error")
@@ -333,8 +360,30 @@ func (d *Decoy) clientKey(r *http.Request) string {
 	return host
 }
 
+// readBody reads the request body, bounded by MaxBodyBytes, for
+// validation and recording alike.
+func (x *exchange) readBody() {
+	r := x.r
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, x.d.opts.MaxBodyBytes+1))
+	x.bodyLen = int64(len(b))
+	if r.ContentLength > x.bodyLen {
+		x.bodyLen = r.ContentLength
+	}
+	if int64(len(b)) > x.d.opts.MaxBodyBytes {
+		b = b[:x.d.opts.MaxBodyBytes]
+		x.tooBig = true
+	}
+	if err == nil || len(b) > 0 {
+		x.body = b
+	}
+}
+
 func (x *exchange) serve() {
 	d, r := x.d, x.r
+	x.readBody()
 	p := r.URL.EscapedPath()
 	if d.opts.Prefix != "" {
 		if p != d.opts.Prefix && !strings.HasPrefix(p, d.opts.Prefix+"/") {
@@ -350,6 +399,11 @@ func (x *exchange) serve() {
 	x.doc = d.docFor(p)
 	if fp, ok := d.fixed[p]; ok {
 		x.doc = fp.doc
+		if fp.bait != nil {
+			x.tags = append(x.tags, "bait")
+		} else {
+			x.tags = append(x.tags, "spec")
+		}
 		x.serveFixed(fp)
 		return
 	}
@@ -360,9 +414,11 @@ func (x *exchange) serve() {
 	}
 	rt := d.routes.match(parts)
 	if rt == nil {
+		x.tags = append(x.tags, "unknown_path")
 		x.fail(http.StatusNotFound, "Not Found")
 		return
 	}
+	x.tags = append(x.tags, "operation")
 	x.doc = rt.doc
 	op := rt.ops[r.Method]
 	if op == nil && r.Method == http.MethodHead {
@@ -401,17 +457,9 @@ func (x *exchange) handle() {
 	if !x.authorized() {
 		return
 	}
-	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(io.LimitReader(r.Body, d.opts.MaxBodyBytes+1))
-		if err != nil {
-			x.fail(http.StatusBadRequest, "Could not read the request body")
-			return
-		}
-		if int64(len(b)) > d.opts.MaxBodyBytes {
-			x.fail(http.StatusRequestEntityTooLarge, "Request body too large")
-			return
-		}
-		x.body = b
+	if x.tooBig {
+		x.fail(http.StatusRequestEntityTooLarge, "Request body too large")
+		return
 	}
 	if !x.validate() {
 		return
@@ -519,9 +567,13 @@ func (x *exchange) authorized() bool {
 			if ref := schemes[name]; ref != nil {
 				ss = ref.Value
 			}
-			if !credentialPresent(x.r, ss) {
+			cred := credential(x.r, ss)
+			if cred == "" {
 				all = false
 				break
+			}
+			if x.cred == "" {
+				x.cred = cred
 			}
 		}
 		if all {
@@ -543,38 +595,48 @@ func (x *exchange) authorized() bool {
 	return false
 }
 
-func credentialPresent(r *http.Request, ss *openapi3.SecurityScheme) bool {
+// credential returns the credential the request presents for a security
+// scheme, or "" if it presents none.
+func credential(r *http.Request, ss *openapi3.SecurityScheme) string {
 	auth := r.Header.Get("Authorization")
-	hasScheme := func(scheme string) bool {
+	withScheme := func(scheme string) string {
 		if len(auth) <= len(scheme)+1 || !strings.EqualFold(auth[:len(scheme)], scheme) || auth[len(scheme)] != ' ' {
-			return false
+			return ""
 		}
-		return strings.TrimSpace(auth[len(scheme)+1:]) != ""
+		if strings.TrimSpace(auth[len(scheme)+1:]) == "" {
+			return ""
+		}
+		return auth
 	}
 	if ss == nil {
-		return hasScheme("Bearer")
+		return withScheme("Bearer")
 	}
 	switch ss.Type {
 	case "apiKey":
 		switch ss.In {
 		case "header":
-			return r.Header.Get(ss.Name) != ""
+			return r.Header.Get(ss.Name)
 		case "query":
-			return r.URL.Query().Get(ss.Name) != ""
+			return r.URL.Query().Get(ss.Name)
 		case "cookie":
-			c, err := r.Cookie(ss.Name)
-			return err == nil && c.Value != ""
+			if c, err := r.Cookie(ss.Name); err == nil {
+				return c.Value
+			}
 		}
+		return ""
 	case "http":
 		scheme := ss.Scheme
 		if scheme == "" {
 			scheme = "Bearer"
 		}
-		return hasScheme(scheme)
+		return withScheme(scheme)
 	case "mutualTLS":
-		return r.TLS != nil && len(r.TLS.PeerCertificates) > 0
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			return "mtls"
+		}
+		return ""
 	}
-	return hasScheme("Bearer")
+	return withScheme("Bearer")
 }
 
 // challenge builds the WWW-Authenticate value for the first HTTP-style
@@ -731,6 +793,9 @@ func dropRequired(err error) error {
 func validateRequest(in *openapi3filter.RequestValidationInput) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
 			err = &openapi3filter.RequestError{Input: in, Reason: "invalid request"}
 		}
 	}()
@@ -787,6 +852,15 @@ func (x *exchange) write(status int, ctype string, body []byte) {
 	}
 	x.status = status
 	x.size = len(body)
+	if rec := x.d.opts.Record; rec != nil {
+		if err := rec(x.interaction()); err != nil {
+			// Not recorded, so not answered: drop the connection.
+			if x.d.opts.Logger != nil {
+				x.d.opts.Logger.Error().Err(err).Msg("recording failed; dropping the connection unanswered")
+			}
+			panic(http.ErrAbortHandler)
+		}
+	}
 	x.w.WriteHeader(status)
 	if x.r.Method != http.MethodHead && len(body) > 0 {
 		_, _ = x.w.Write(body)
@@ -817,6 +891,33 @@ func (d *Decoy) log(x *exchange) {
 		ev = ev.Str("operation", id)
 	}
 	ev.Msg("decoy request")
+}
+
+func (x *exchange) interaction() *Interaction {
+	in := &Interaction{
+		Request:    x.r,
+		Start:      x.start,
+		Body:       x.body,
+		BodyLen:    x.bodyLen,
+		Document:   x.doc.Name,
+		Status:     x.status,
+		RespBytes:  x.size,
+		Tags:       x.tags,
+		Credential: x.cred,
+	}
+	if x.op != nil {
+		in.Operation = x.op.op.OperationID
+		if in.Operation == "" {
+			in.Operation = x.op.method + " " + x.op.route.template
+		}
+	}
+	if in.Credential == "" {
+		// Unsecured operations still see credentials attackers try.
+		if a := x.r.Header.Get("Authorization"); a != "" {
+			in.Credential = a
+		}
+	}
+	return in
 }
 
 func requestID() string {
