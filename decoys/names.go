@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,7 +99,7 @@ func (g *synth) str(s *openapi3.Schema, seed uint64, name string) any {
 func (g *synth) strRaw(s *openapi3.Schema, seed uint64, name string) string {
 	g.reseed(seed)
 	if g.errCtx != nil {
-		if v, ok := g.errString(s, name); ok {
+		if v, ok := g.errString(s, name); ok && s.VisitJSON(v, openapi3.EnableFormatValidation()) == nil {
 			return v
 		}
 	}
@@ -371,6 +372,15 @@ func (g *synth) companyDomain(seed uint64) string {
 		}
 		keep = append(keep, p)
 	}
+	for i, p := range keep {
+		keep[i] = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+				return r
+			}
+			return -1
+		}, p)
+	}
+	keep = slices.DeleteFunc(keep, func(p string) bool { return p == "" })
 	if len(keep) == 0 {
 		keep = []string{"northwind"}
 	}

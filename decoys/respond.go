@@ -55,6 +55,18 @@ func successResponse(op *openapi3.Operation, method string) (int, *openapi3.Resp
 	if r := op.Responses.Default(); r != nil && r.Value != nil {
 		return 200, r.Value
 	}
+	// The operation declares only errors (Kubernetes' /logs/ declares
+	// nothing but 401): answer what the document says it answers.
+	var errs []int
+	for k := range op.Responses.Map() {
+		if c, err := strconv.Atoi(k); err == nil && strconv.Itoa(c) == k {
+			errs = append(errs, c)
+		}
+	}
+	sort.Ints(errs)
+	if len(errs) > 0 {
+		return errs[0], op.Responses.Status(errs[0]).Value
+	}
 	return 200, nil
 }
 
@@ -68,8 +80,19 @@ func pickMedia(resp *openapi3.Response, accept string) (string, *openapi3.MediaT
 	for t := range resp.Content {
 		types = append(types, t)
 	}
+	// A string body (a log, an archive) is served as the text or binary
+	// type the operation offers, not as a JSON string.
+	rank := func(t string) int {
+		r := mediaRank(t)
+		if m := resp.Content[t]; isJSONMedia(t) && m != nil && m.Schema != nil && m.Schema.Value != nil {
+			if typ, _ := schemaType(m.Schema.Value, ""); typ == "string" {
+				r += 10
+			}
+		}
+		return r
+	}
 	sort.Slice(types, func(i, j int) bool {
-		return mediaRank(types[i]) < mediaRank(types[j]) || mediaRank(types[i]) == mediaRank(types[j]) && types[i] < types[j]
+		return rank(types[i]) < rank(types[j]) || rank(types[i]) == rank(types[j]) && types[i] < types[j]
 	})
 	if accept != "" && !strings.Contains(accept, "*/*") {
 		for _, t := range types {
@@ -399,7 +422,10 @@ func (x *exchange) declaredHeaders(g *synth, resp *openapi3.Response, seed uint6
 				break
 			}
 		}
-		if v, ok := x.knownHeader(lower); ok && (sr == nil || sr.Value == nil || headerFits(sr.Value, v)) {
+		// Known headers get believable values unless the document constrains
+		// them (a format or pattern): then the schema decides.
+		constrained := sr != nil && sr.Value != nil && (sr.Value.Format != "" || sr.Value.Pattern != "" || len(sr.Value.Enum) > 0)
+		if v, ok := x.knownHeader(lower); ok && !constrained && (sr == nil || sr.Value == nil || headerFits(sr.Value, v)) {
 			x.header(name, v)
 			continue
 		}
@@ -421,7 +447,7 @@ func headerFits(s *openapi3.Schema, v string) bool {
 		}
 		val = f
 	}
-	return s.VisitJSON(val) == nil
+	return s.VisitJSON(val, openapi3.EnableFormatValidation()) == nil
 }
 
 func headerPropName(h string) string {
@@ -506,6 +532,23 @@ func (x *exchange) fail(status int, message string) {
 	mt, media := pickMedia(resp, "")
 	seed := x.d.seed(x.doc, "error", strconv.Itoa(status))
 	var body []byte
+	if x.doc.Version == "2.0" && x.op != nil && media != nil {
+		// In Swagger 2.0 every response of an operation has the
+		// operation's "produces" types; a shared error response converted
+		// to 3.0 carries the document's instead.
+		if !x.op.produces()[mt] {
+			if alt := firstKey(x.op.produces()); alt != "" && !isJSONMedia(alt) {
+				// The error object, labelled with the operation's type, as
+				// 2.0 validators expect.
+				if media.Schema != nil {
+					body = appendJSON(nil, g.gen(media.Schema, seed, "", 0))
+				}
+				x.declaredHeaders(g, resp, seed)
+				x.write(status, alt, body)
+				return
+			}
+		}
+	}
 	if media != nil && media.Schema != nil {
 		body = x.render(g, mt, media, seed, false)
 	} else if media != nil {
@@ -519,6 +562,31 @@ func (x *exchange) fail(status int, message string) {
 		return
 	}
 	x.write(status, contentType(mt), body)
+}
+
+// produces lists the media types of the operation's success response (in
+// 2.0 documents, the operation's "produces").
+func (o *operation) produces() map[string]bool {
+	_, resp := successResponse(o.op, o.method)
+	m := map[string]bool{}
+	if resp != nil {
+		for t := range resp.Content {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+func firstKey(m map[string]bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return ""
+	}
+	return keys[0]
 }
 
 // indexErrors finds the document's own error responses: for each status the

@@ -48,6 +48,7 @@ type synth struct {
 	lastParam string            // the name of the last path parameter (the resource id)
 	ctx       string            // what the object being generated is ("Role", "manager", …)
 	person    map[string]bool   // memo of isPerson per context
+	minimal   bool              // only required properties (to single out a oneOf branch)
 	overrides map[string]any    // stored write state for the root object
 	root      bool              // the next object generated is the resource root
 	request   bool              // generating a request body: skip readOnly, keep writeOnly
@@ -292,6 +293,9 @@ func (g *synth) gen(sr *openapi3.SchemaRef, seed uint64, name string, depth int)
 		return g.choice(s, seed, name, depth)
 	}
 	typ, nullable := schemaType(s, name)
+	if nullable && s.Nullable && !g.doc.nullableKeyword() && !typeAllowsNull(s) {
+		nullable = false
+	}
 	if nullable && g.nullable(seed, name, depth) {
 		return nil
 	}
@@ -367,13 +371,38 @@ func (g *synth) onStack(sr *openapi3.SchemaRef) bool {
 // smallest is the least value of a type, used when recursion must stop.
 func (g *synth) smallest(s *openapi3.Schema, typ string) any {
 	_, nullable := schemaType(s, "")
-	if nullable {
+	if nullable && (!s.Nullable || g.doc.nullableKeyword() || typeAllowsNull(s)) {
 		return nil
+	}
+	g.nodes++
+	if g.nodes > maxNodes*2 {
+		return &object{}
 	}
 	switch typ {
 	case "array":
 		return []any{}
 	case "object":
+		if len(s.Required) > 0 && g.nodes < maxNodes {
+			// Stop the recursion but keep the object valid: required
+			// fields only, each as small as possible.
+			o := &object{}
+			for _, k := range s.Required {
+				if ps := s.Properties[k]; ps != nil && ps.Value != nil {
+					f := g.doc.flat(ps.Value)
+					t, _ := schemaType(f, k)
+					if len(f.Enum) > 0 {
+						o.set(k, g.enum(f, 0))
+					} else if f.Const != nil {
+						o.set(k, f.Const)
+					} else if t == "object" || t == "array" || g.stack[f] > 0 {
+						o.set(k, g.smallest(f, t))
+					} else {
+						o.set(k, g.gen(ps, mix(0, k), k, maxDepth))
+					}
+				}
+			}
+			return o
+		}
 		return &object{}
 	case "integer", "number":
 		if s.Min != nil {
@@ -517,6 +546,13 @@ func (g *synth) choice(s *openapi3.Schema, seed uint64, name string, depth int) 
 	hasBase := len(base.Properties) > 0
 	start := g.intn(mix(seed, "branch"), len(candidates))
 	var last any
+	// For oneOf the value must match exactly one branch. Branches often
+	// overlap (every create-event also looks like a delete-event), so each
+	// branch is tried in full and then with only its required fields.
+	attempts := 1
+	if isOneOf && len(candidates) > 1 {
+		attempts = 2
+	}
 	for i := range candidates {
 		b := candidates[(start+i)%len(candidates)]
 		target := b
@@ -524,28 +560,56 @@ func (g *synth) choice(s *openapi3.Schema, seed uint64, name string, depth int) 
 			merged := &openapi3.Schema{AllOf: openapi3.SchemaRefs{{Value: &base}, b}}
 			target = &openapi3.SchemaRef{Value: g.doc.flatNew(merged)}
 		}
-		v := g.gen(target, seed, name, depth)
-		if s.Discriminator != nil {
-			if o, ok := v.(*object); ok {
-				o.set(s.Discriminator.PropertyName, discriminatorValue(s.Discriminator, b, o, s.Discriminator.PropertyName))
+		for a := 0; a < attempts; a++ {
+			saved := g.minimal
+			g.minimal = g.minimal || a == 1
+			v := g.gen(target, seed, name, depth)
+			g.minimal = saved
+			if s.Discriminator != nil {
+				if o, ok := v.(*object); ok {
+					o.set(s.Discriminator.PropertyName, discriminatorValue(s.Discriminator, b, o, s.Discriminator.PropertyName))
+				}
 			}
-		}
-		last = v
-		if !isOneOf || len(candidates) == 1 || g.nodes > maxNodes {
-			return v
-		}
-		pv := plain(v)
-		matches := 0
-		for _, c := range branches {
-			if c != nil && c.Value != nil && c.Value.VisitJSON(pv, openapi3.VisitAsResponse()) == nil {
-				matches++
+			if last == nil {
+				last = v
 			}
-		}
-		if matches == 1 {
-			return v
+			if attempts == 1 {
+				return v
+			}
+			pv := plain(v)
+			matches := 0
+			for _, c := range branches {
+				if c != nil && c.Value != nil && c.Value.VisitJSON(pv, openapi3.VisitAsResponse()) == nil {
+					matches++
+				}
+			}
+			if matches == 1 {
+				return v
+			}
 		}
 	}
 	return last
+}
+
+// nullableKeyword reports whether the document's "nullable: true" lets a
+// value be null: only in OpenAPI 3.0. In 3.1 the keyword means nothing
+// (null must be in "type"), and 2.0's x-nullable is a vendor extension
+// validators ignore.
+func (d *docState) nullableKeyword() bool {
+	return strings.HasPrefix(d.Version, "3.0")
+}
+
+// typeAllowsNull reports whether the schema's type list includes "null".
+func typeAllowsNull(s *openapi3.Schema) bool {
+	if s.Type == nil {
+		return false
+	}
+	for _, t := range *s.Type {
+		if t == "null" {
+			return true
+		}
+	}
+	return false
 }
 
 // flatNew merges a schema made at run time (not cached by pointer).
@@ -596,7 +660,7 @@ func (g *synth) object(s *openapi3.Schema, seed uint64, name string, depth int) 
 		if g.request && pv.ReadOnly || !g.request && pv.WriteOnly && !required[k] {
 			continue // responses never carry write-only fields, requests no read-only ones
 		}
-		if !required[k] && (depth >= optionalDepth || over || g.onStack(ps)) {
+		if !required[k] && (depth >= optionalDepth || over || g.minimal || g.onStack(ps)) {
 			continue
 		}
 		if !required[k] && g.errCtx != nil && !errorField(k) {
@@ -612,6 +676,23 @@ func (g *synth) object(s *openapi3.Schema, seed uint64, name string, depth int) 
 			}
 		}
 		o.set(k, g.gen(ps, mix(seed, k), k, depth+1))
+	}
+	// Required names the schema does not declare (real documents have
+	// them) still need a value.
+	for _, k := range s.Required {
+		if _, ok := s.Properties[k]; ok {
+			continue
+		}
+		if _, done := o.get(k); done {
+			continue
+		}
+		if s.AdditionalProperties.Schema != nil {
+			o.set(k, g.gen(s.AdditionalProperties.Schema, mix(seed, k), k, depth+1))
+		} else if strings.HasSuffix(k, "s") {
+			o.set(k, []any{g.word(mix(seed, k), singular(k))})
+		} else {
+			o.set(k, g.untyped(mix(seed, k), k))
+		}
 	}
 	if len(s.Properties) == 0 && (s.AdditionalProperties.Schema != nil || (s.AdditionalProperties.Has != nil && *s.AdditionalProperties.Has)) {
 		g.mapEntries(o, s, seed, name, depth)
