@@ -1,7 +1,10 @@
 // Command benchserver serves, in one process, a bare Echo handler that
-// returns static JSON and a decoy of a built-in template, each on its own
-// loopback port, so one load run compares them on the same machine.
-// It prints "bare=ADDR decoy=ADDR" once both listen.
+// returns static JSON and a decoy of a built-in template three times: not
+// recording, recording with strict durability (each response waits for its
+// event's fsync'd commit) and with async durability, each on its own
+// loopback port behind the capture listener, so one load run compares them
+// on the same machine. It prints "bare=ADDR decoy=ADDR strict=ADDR
+// async=ADDR" once all listen. Databases go to a temporary directory.
 package main
 
 import (
@@ -10,11 +13,17 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/honeyapi/honeyapi/actors"
 	"github.com/honeyapi/honeyapi/decoys"
+	"github.com/honeyapi/honeyapi/fingerprint"
+	"github.com/honeyapi/honeyapi/recorder"
+	"github.com/honeyapi/honeyapi/store"
 )
 
 func main() {
@@ -26,23 +35,41 @@ func main() {
 	body := []byte(`{"id":17,"username":"jboyer","email":"joe.boyer@outlook.com","firstName":"Joe","lastName":"Boyer","status":"ACTIVE"}`)
 	bare.GET("/api/v1/users/:id", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, body) })
 
-	doc, err := decoys.Resolve(*spec)
+	dir, err := os.MkdirTemp("", "honeyapi-bench-")
 	if err != nil {
 		log.Fatal(err)
 	}
-	d, err := decoys.New([]*decoys.Document{doc}, decoys.Options{Secret: []byte("bench-secret")})
-	if err != nil {
-		log.Fatal(err)
+	defer os.RemoveAll(dir)
+	decoy := func(durability string) http.Handler {
+		doc, err := decoys.Resolve(*spec)
+		if err != nil {
+			log.Fatal(err)
+		}
+		opts := decoys.Options{Secret: []byte("bench-secret")}
+		if durability != "" {
+			st, err := store.Open(store.Options{Path: filepath.Join(dir, durability+".db"), Durability: durability})
+			if err != nil {
+				log.Fatal(err)
+			}
+			rec := recorder.New(recorder.Options{Store: st, Tracker: actors.New(actors.Options{})})
+			opts.Record = rec.Record
+		}
+		d, err := decoys.New([]*decoys.Document{doc}, opts)
+		if err != nil {
+			log.Fatal(err)
+		}
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		decoys.Mount(e, d)
+		return e
 	}
-	de := echo.New()
-	de.HideBanner, de.HidePort = true, true
-	decoys.Mount(de, d)
 
-	lb := listen()
-	ld := listen()
-	fmt.Printf("bare=%s decoy=%s\n", lb.Addr(), ld.Addr())
-	go serve(lb, bare)
-	serve(ld, de)
+	lb, ld, ls, la := listen(), listen(), listen(), listen()
+	fmt.Printf("bare=%s decoy=%s strict=%s async=%s\n", lb.Addr(), ld.Addr(), ls.Addr(), la.Addr())
+	go serve(lb, bare, false)
+	go serve(ld, decoy(""), true)
+	go serve(ls, decoy("strict"), true)
+	serve(la, decoy("async"), true)
 }
 
 func listen() net.Listener {
@@ -53,7 +80,10 @@ func listen() net.Listener {
 	return ln
 }
 
-func serve(ln net.Listener, h http.Handler) {
+func serve(ln net.Listener, h http.Handler, capture bool) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	if capture {
+		log.Fatal(fingerprint.Serve(srv, fingerprint.NewListener(ln, fingerprint.ListenerOptions{})))
+	}
 	log.Fatal(srv.Serve(ln))
 }

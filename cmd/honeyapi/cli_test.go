@@ -117,22 +117,6 @@ func TestServeBadSpecIsRuntimeError(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
-	rec := httptest.NewRecorder()
-	newAdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` {
-		t.Errorf("got %d %q", rec.Code, rec.Body.String())
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type = %q", ct)
-	}
-	rec = httptest.NewRecorder()
-	newAdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
-	if rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("POST /healthz = %d, want 405", rec.Code)
-	}
-}
-
 // TestBareErrorHandlerLeavesNoEchoTell checks the last-resort handler
 // writes a status and nothing else: never Echo's {"message":...} body.
 func TestBareErrorHandlerLeavesNoEchoTell(t *testing.T) {

@@ -76,6 +76,9 @@ logged. Run "honeyapi serve" to start a sensor with a built-in template.`,
 	root.AddCommand(
 		newServeCmd(a),
 		newTemplatesCmd(a),
+		newEventsCmd(a),
+		newActorsCmd(a),
+		newDBCmd(a),
 		newVersionCmd(a),
 	)
 	return root

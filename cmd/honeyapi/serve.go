@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,10 +18,15 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/honeyapi/honeyapi/actors"
 	"github.com/honeyapi/honeyapi/decoys"
+	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/internal/config"
 	"github.com/honeyapi/honeyapi/internal/deployment"
+	"github.com/honeyapi/honeyapi/recorder"
+	"github.com/honeyapi/honeyapi/store"
 	"github.com/honeyapi/honeyapi/templates"
+	"github.com/honeyapi/honeyapi/web"
 )
 
 // drainTimeout bounds a graceful shutdown: in-flight requests get this long
@@ -77,6 +83,37 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 			Msg("generated the deployment secret; keep this file with the database")
 	}
 
+	envTok, _ := a.lookupEnv("HONEYAPI_ADMIN_TOKEN")
+	tok, err := deployment.LoadAdminToken(cfg.DB, envTok)
+	if err != nil {
+		return err
+	}
+	if tok.Created {
+		// Printed once, outside the JSON log, and never logged.
+		fmt.Fprintf(a.stderr, "honeyapi: generated the admin token %s (saved to %s, mode 0600); the admin API requires it as \"Authorization: Bearer <token>\"\n", tok.Token, tok.Source)
+	}
+
+	storeLog := logger.With().Str("component", "store").Logger()
+	st, err := store.Open(store.Options{
+		Path:       cfg.DB,
+		Durability: cfg.Store.Durability,
+		MaxSize:    cfg.Store.MaxBytes,
+		RetainFor:  time.Duration(cfg.Store.Retention),
+		Logger:     &storeLog,
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("serve: the database %s is in use by another honeyapi process", cfg.DB)
+		}
+		return fmt.Errorf("serve: opening the database: %w", err)
+	}
+	defer st.Close()
+	tracker := actors.New(actors.Options{})
+	if err := tracker.Load(st); err != nil {
+		return fmt.Errorf("serve: loading actors: %w", err)
+	}
+	rec := recorder.New(recorder.Options{Store: st, Tracker: tracker, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog})
+
 	decoyLog := logger.With().Str("component", "decoy").Logger()
 	d, err := decoys.New(docs, decoys.Options{
 		Secret:          id.Secret,
@@ -88,30 +125,41 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		StateTTL:        time.Duration(cfg.Decoy.StateTTL),
 		StateMaxObjects: cfg.Decoy.StateMaxObjects,
 		Logger:          &decoyLog,
+		Record:          rec.Record,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: building decoys: %w", err)
 	}
+	tlsCfg, err := decoyTLS(cfg)
+	if err != nil {
+		return err
+	}
 
-	decoyLn, err := net.Listen("tcp", cfg.Listen)
+	rawLn, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("serve: decoy listener: %w", err)
 	}
+	decoyLn := fingerprint.NewListener(rawLn, fingerprint.ListenerOptions{TLSConfig: tlsCfg, OnMalformed: rec.Malformed})
 	adminLn, err := net.Listen("tcp", cfg.AdminListen)
 	if err != nil {
 		decoyLn.Close()
 		return fmt.Errorf("serve: admin listener: %w", err)
 	}
+	adminLog := logger.With().Str("component", "admin").Logger()
+	admin, err := web.NewAdmin(web.AdminOptions{Token: tok.Token, Store: st, Logger: &adminLog})
+	if err != nil {
+		return err
+	}
 
 	decoySrv := newHTTPServer(newDecoyHandler(d, logger), logger.With().Str("component", "decoy_http").Logger())
-	adminSrv := newHTTPServer(newAdminHandler(), logger.With().Str("component", "admin_http").Logger())
+	adminSrv := newHTTPServer(admin, logger.With().Str("component", "admin_http").Logger())
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	errc := make(chan error, 2)
-	go func() { errc <- serveOn(decoySrv, decoyLn, "decoy") }()
-	go func() { errc <- serveOn(adminSrv, adminLn, "admin") }()
+	go func() { errc <- serveOn(decoySrv, decoyLn, "decoy", true) }()
+	go func() { errc <- serveOn(adminSrv, adminLn, "admin", false) }()
 
 	secretSource := "key_file"
 	if id.Source == "config" {
@@ -126,6 +174,8 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		Str("server_profile", cfg.Decoy.ServerProfile).
 		Str("credentials", cfg.Decoy.Credentials).
 		Str("secret_source", secretSource).
+		Str("tls", cfg.TLS).
+		Str("durability", cfg.Store.Durability).
 		Msg("serving")
 
 	if !isLoopback(adminLn.Addr()) {
@@ -157,8 +207,16 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 }
 
 // serveOn serves srv on ln and returns nil after a graceful shutdown.
-func serveOn(srv *http.Server, ln net.Listener, name string) error {
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+// A capture listener is served through fingerprint.Serve, which adds the
+// per-connection capture context and HTTP/2 over TLS.
+func serveOn(srv *http.Server, ln net.Listener, name string, capture bool) error {
+	var err error
+	if capture {
+		err = fingerprint.Serve(srv, ln)
+	} else {
+		err = srv.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %s listener: %w", name, err)
 	}
 	return nil
@@ -238,4 +296,31 @@ func countOperations(doc *decoys.Document) int {
 func isLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// decoyTLS returns the decoy listener's TLS configuration, or nil for
+// plain HTTP.
+func decoyTLS(cfg *config.Config) (*tls.Config, error) {
+	var cert tls.Certificate
+	var err error
+	switch cfg.TLS {
+	case "off", "":
+		return nil, nil
+	case "files":
+		cert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("serve: tls_cert/tls_key: %w", err)
+		}
+	case "self-signed":
+		host, _, _ := net.SplitHostPort(cfg.Listen)
+		hosts := []string{"localhost"}
+		if host != "" && host != "0.0.0.0" && host != "::" {
+			hosts = append(hosts, host)
+		}
+		cert, err = fingerprint.SelfSignedCertificate(hosts)
+		if err != nil {
+			return nil, fmt.Errorf("serve: generating a certificate: %w", err)
+		}
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -49,8 +50,40 @@ type Config struct {
 	// "console" (human-readable).
 	LogFormat string `yaml:"log_format"`
 
+	// TLS makes the decoy listener serve HTTPS, so TLS fingerprints (JA3,
+	// JA4) exist: "off" (default), "self-signed" (a certificate generated
+	// at start), or "files" (TLSCert and TLSKey). Setting tls_cert and
+	// tls_key alone implies "files".
+	TLS string `yaml:"tls"`
+	// TLSCert and TLSKey are PEM files for tls: files.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+
+	// TrustedProxies are the CIDR ranges of proxies in front of the decoy
+	// whose X-Forwarded-For and Forwarded headers are believed. Empty (the
+	// default) believes no one: the client IP is the socket's peer.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
 	// Decoy holds the settings of the decoy engine.
 	Decoy Decoy `yaml:"decoy"`
+
+	// Store holds the settings of the event database.
+	Store Store `yaml:"store"`
+}
+
+// Store holds the settings of the event database (package store).
+type Store struct {
+	// Durability is "strict" (default): a decoy response is released only
+	// after its event is committed to disk; or "async": events are queued
+	// and committed in the background (faster; a crash can lose the last
+	// moments).
+	Durability string `yaml:"durability"`
+	// MaxBytes is the most the database file may grow to; an attacker
+	// cannot fill the disk. Default 1 GiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// Retention is how long events are kept (Go duration). Default 720h
+	// (30 days).
+	Retention Duration `yaml:"retention"`
 }
 
 // Decoy holds the settings passed to the decoy engine (decoys.Options).
@@ -101,6 +134,10 @@ var (
 	ServerProfiles = []string{"nginx", "envoy", "apache", "none"}
 	// CredentialModes are the accepted values of decoy.credentials.
 	CredentialModes = []string{"any", "reject"}
+	// TLSModes are the accepted values of tls.
+	TLSModes = []string{"off", "self-signed", "files"}
+	// DurabilityModes are the accepted values of store.durability.
+	DurabilityModes = []string{"strict", "async"}
 )
 
 // MinSecretBytes is the shortest secret Validate accepts.
@@ -115,11 +152,17 @@ func Default() *Config {
 		DB:          "./honeyapi.db",
 		LogLevel:    "info",
 		LogFormat:   "json",
+		TLS:         "off",
 		Decoy: Decoy{
 			Credentials:     "any",
 			MaxBodyBytes:    1 << 20,
 			StateTTL:        Duration(time.Hour),
 			StateMaxObjects: 10000,
+		},
+		Store: Store{
+			Durability: "strict",
+			MaxBytes:   1 << 30,
+			Retention:  Duration(30 * 24 * time.Hour),
 		},
 	}
 }
@@ -178,7 +221,42 @@ func (c *Config) Validate() error {
 	if c.Decoy.StateMaxObjects <= 0 {
 		bad("decoy.state_max_objects", "%d must be positive", c.Decoy.StateMaxObjects)
 	}
+	if c.TLS == "off" && c.TLSCert != "" && c.TLSKey != "" {
+		c.TLS = "files"
+	}
+	oneOf("tls", c.TLS, TLSModes)
+	if c.TLS == "files" && (c.TLSCert == "" || c.TLSKey == "") {
+		bad("tls", "files needs both tls_cert and tls_key")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err2 := netip.ParseAddr(p); err2 != nil {
+				bad("trusted_proxies", "%q is not a CIDR range or an address", p)
+			}
+		}
+	}
+	oneOf("store.durability", c.Store.Durability, DurabilityModes)
+	if c.Store.MaxBytes < 8<<20 {
+		bad("store.max_bytes", "%d is below the 8 MiB minimum", c.Store.MaxBytes)
+	}
+	if c.Store.Retention < 0 {
+		bad("store.retention", "%s must not be negative", c.Store.Retention)
+	}
 	return errors.Join(errs...)
+}
+
+// Trusted returns TrustedProxies as prefixes (a bare address is a /32 or
+// /128). It assumes Validate passed.
+func (c *Config) Trusted() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pre.Masked())
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
 }
 
 // ZerologLevel returns LogLevel as a zerolog level. It assumes Validate

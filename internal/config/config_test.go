@@ -25,12 +25,19 @@ var samples = map[string][3]string{
 	"decoy.max_body_bytes":    {"1000", "2000", "3000"},
 	"decoy.state_ttl":         {"2h0m0s", "30m0s", "5m0s"},
 	"decoy.state_max_objects": {"11", "22", "33"},
+	"tls":                     {"self-signed", "off", "self-signed"},
+	"tls_cert":                {"/etc/a.pem", "/etc/b.pem", "/etc/c.pem"},
+	"tls_key":                 {"/etc/a.key", "/etc/b.key", "/etc/c.key"},
+	"trusted_proxies":         {"10.0.0.0/8", "192.168.0.0/16,172.16.0.0/12", "127.0.0.1/32"},
+	"store.durability":        {"async", "strict", "async"},
+	"store.max_bytes":         {"10000000", "20000000", "30000000"},
+	"store.retention":         {"1h0m0s", "2h0m0s", "3h0m0s"},
 }
 
 // yamlFor writes key: value in YAML, nesting dotted keys.
 func yamlFor(key, value string) string {
 	v := value
-	if key == "specs" {
+	if key == "specs" || key == "trusted_proxies" {
 		v = "[" + value + "]"
 	}
 	if section, leaf, ok := strings.Cut(key, "."); ok {
@@ -64,7 +71,7 @@ func newFlags(t *testing.T, args ...string) *pflag.FlagSet {
 }
 
 func flagArgs(f Field, value string) []string {
-	if f.Key == "specs" {
+	if f.Key == "specs" || f.Key == "trusted_proxies" {
 		return []string{"--" + f.Flag, value}
 	}
 	return []string{"--" + f.Flag + "=" + value}

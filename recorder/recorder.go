@@ -1,0 +1,199 @@
+package recorder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/honeyapi/honeyapi/actors"
+	"github.com/honeyapi/honeyapi/decoys"
+	"github.com/honeyapi/honeyapi/fingerprint"
+	"github.com/honeyapi/honeyapi/store"
+)
+
+// Options configure a Recorder.
+type Options struct {
+	Store    *store.Store
+	Tracker  *actors.Tracker
+	Listener string         // the listener's name in events, e.g. "decoy"
+	Trusted  []netip.Prefix // proxies whose X-Forwarded-For / Forwarded are believed
+	// Timeout bounds how long a response waits for its event to be
+	// committed. Default 10s.
+	Timeout time.Duration
+	Logger  *zerolog.Logger
+}
+
+// Recorder records decoy interactions and malformed requests.
+type Recorder struct{ opts Options }
+
+// New returns a recorder.
+func New(opts Options) *Recorder {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Listener == "" {
+		opts.Listener = "decoy"
+	}
+	return &Recorder{opts: opts}
+}
+
+// Record is a decoys.Options.Record function: it builds the event, assigns
+// its actor and stores both, returning once the store has committed them
+// (strict durability) or queued them (async).
+func (rec *Recorder) Record(in *decoys.Interaction) error {
+	ev := rec.Event(in)
+	actor := rec.opts.Tracker.Observe(ev, in.Credential)
+	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
+	defer cancel()
+	_, err := rec.opts.Store.Record(ctx, ev, actor)
+	return err
+}
+
+// Event builds the stored event for an interaction.
+func (rec *Recorder) Event(in *decoys.Interaction) *store.Event {
+	r := in.Request
+	c := fingerprint.FromRequest(r)
+	ev := &store.Event{
+		Time:      in.Start,
+		Kind:      "request",
+		Listener:  rec.opts.Listener,
+		Remote:    r.RemoteAddr,
+		ClientIP:  fingerprint.ClientIP(r, rec.opts.Trusted),
+		Proto:     r.Proto,
+		Method:    r.Method,
+		Host:      r.Host,
+		Path:      r.URL.Path,
+		Query:     r.URL.RawQuery,
+		Document:  in.Document,
+		Operation: in.Operation,
+		Status:    in.Status,
+		RespBytes: in.RespBytes,
+		ServeMS:   float64(time.Since(in.Start).Microseconds()) / 1000,
+		Tags:      append([]string(nil), in.Tags...),
+	}
+	if c.Proto != "" {
+		ev.Proto = c.Proto
+	}
+	ev.RawHead = c.RawHead
+	if len(c.Headers) > 0 {
+		ev.Headers = make([]store.Header, len(c.Headers))
+		for i, h := range c.Headers {
+			ev.Headers[i] = store.Header{Name: h.Name, Value: h.Value}
+		}
+	} else {
+		ev.Headers = headersOf(r)
+	}
+	if c.Note != "" {
+		ev.Note = c.Note
+	}
+	setBody(ev, in.Body, in.BodyLen)
+	setClient(ev, c, r.UserAgent())
+	return ev
+}
+
+// Malformed is a fingerprint.ListenerOptions.OnMalformed function: bytes
+// that Go's server rejects without calling a handler still become events.
+// They are queued without waiting: no response depends on them.
+func (rec *Recorder) Malformed(c *fingerprint.Capture, reason string) {
+	ev := &store.Event{
+		Time:     time.Now(),
+		Kind:     "malformed",
+		Listener: rec.opts.Listener,
+		Remote:   c.Remote,
+		Proto:    c.Proto,
+		RawHead:  c.RawHead,
+		Note:     reason,
+	}
+	if ap, err := netip.ParseAddrPort(c.Remote); err == nil {
+		ev.ClientIP = ap.Addr().Unmap().String()
+	}
+	if method, target, _, headers, err := fingerprint.ParseHead(c.RawHead); err == nil {
+		ev.Method, ev.Path = method, target
+		for _, h := range headers {
+			ev.Headers = append(ev.Headers, store.Header{Name: h.Name, Value: h.Value})
+		}
+	} else {
+		for _, h := range c.Headers {
+			ev.Headers = append(ev.Headers, store.Header{Name: h.Name, Value: h.Value})
+		}
+	}
+	ua := ""
+	for _, h := range ev.Headers {
+		if http.CanonicalHeaderKey(h.Name) == "User-Agent" {
+			ua = h.Value
+		}
+	}
+	setClient(ev, c, ua)
+	actor := rec.opts.Tracker.Observe(ev, "")
+	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
+	defer cancel()
+	if _, err := rec.opts.Store.Record(ctx, ev, actor); err != nil && rec.opts.Logger != nil {
+		rec.opts.Logger.Error().Err(err).Msg("recording a malformed request failed")
+	}
+}
+
+func setBody(ev *store.Event, body []byte, n int64) {
+	if len(body) == 0 {
+		return
+	}
+	sum := sha256.Sum256(body)
+	ev.Body = body
+	ev.BodyLen = n
+	if ev.BodyLen < int64(len(body)) {
+		ev.BodyLen = int64(len(body))
+	}
+	// The hash is of what was read; BodyLen says when that was not all.
+	ev.BodySHA256 = hex.EncodeToString(sum[:])
+}
+
+func setClient(ev *store.Event, c *fingerprint.Capture, ua string) {
+	if c.TLS != nil {
+		ev.TLS = &store.TLS{
+			Version: c.TLS.Version,
+			Cipher:  c.TLS.CipherSuite,
+			SNI:     c.TLS.SNI,
+			ALPN:    c.TLS.ALPN,
+			JA3:     c.TLS.JA3,
+			JA3Hash: c.TLS.JA3Hash,
+			JA4:     c.TLS.JA4,
+		}
+	}
+	cl := fingerprint.Classify(c, ua)
+	uap := fingerprint.ParseUserAgent(ua)
+	hdrs := c.Headers
+	if len(hdrs) == 0 {
+		for _, h := range ev.Headers {
+			hdrs = append(hdrs, fingerprint.Header{Name: h.Name, Value: h.Value})
+		}
+	}
+	ev.Client = store.Client{
+		HeaderFP:  fingerprint.HeaderFingerprint(hdrs),
+		UserAgent: ua,
+		UAFamily:  uap.Family,
+		Family:    cl.Family,
+		Tool:      cl.Tool,
+		Claimed:   cl.Claimed,
+		Mismatch:  cl.Mismatch,
+		Reasons:   cl.Reasons,
+	}
+}
+
+// headersOf lists headers for requests that did not come through the
+// capture listener (their wire order is unknown).
+func headersOf(r *http.Request) []store.Header {
+	var out []store.Header
+	if r.Host != "" {
+		out = append(out, store.Header{Name: "Host", Value: r.Host})
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			out = append(out, store.Header{Name: k, Value: v})
+		}
+	}
+	return out
+}
