@@ -260,7 +260,7 @@ func fingerprintKey(ev *store.Event) string {
 }
 
 func familyOf(ev *store.Event) string {
-	if ev.Client.Tool != "" {
+	if ev.Client.Tool != "" && ev.Client.Tool != ev.Client.Family {
 		return ev.Client.Family + "/" + ev.Client.Tool
 	}
 	return ev.Client.Family

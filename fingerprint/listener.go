@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +37,12 @@ type ListenerOptions struct {
 	// any handler, so this is how it still becomes an event. Whatever could be parsed is in the
 	// Capture. It must not block for long. It may be nil.
 	OnMalformed func(c *Capture, reason string)
+
+	// ErrorPage, when set, replaces the plain-text answers net/http's
+	// server writes on its own to requests it rejects before any handler
+	// runs (a Go tell): it returns the complete HTTP response to send for
+	// that status, e.g. the error page of the web server being imitated.
+	ErrorPage func(status int) []byte
 	// H2Handler serves TLS connections that negotiate HTTP/2 (ALPN "h2") with
 	// golang.org/x/net/http2. Serve sets it from the http.Server; set it yourself only when not
 	// using Serve. Requests on such connections get Captures with Proto "HTTP/2.0", TLS facts,
@@ -139,7 +147,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		id := l.nextID.Add(1)
 		st := newConnState(addrString(c.RemoteAddr()), id, l.opts.MaxHeadBytes, l.opts.OnMalformed, nil)
-		return &captureConn{Conn: c, st: st}, nil
+		return &captureConn{Conn: c, st: st, errorPage: l.opts.ErrorPage}, nil
 	}
 	l.startOnce.Do(func() { go l.acceptLoop() })
 	select {
@@ -270,7 +278,7 @@ func (l *listener) handshake(raw net.Conn) {
 		l.serveH2(tc, st, h2)
 		return
 	}
-	cc := &captureConn{Conn: tc, st: st}
+	cc := &captureConn{Conn: tc, st: st, errorPage: l.opts.ErrorPage}
 	select {
 	case l.ready <- cc:
 	case <-l.closed:
@@ -369,7 +377,8 @@ func Serve(srv *http.Server, ln net.Listener) error {
 // captureConn is the connection Accept returns: reads are fed to the capture parser.
 type captureConn struct {
 	net.Conn
-	st *connState
+	st        *connState
+	errorPage func(status int) []byte
 }
 
 func (c *captureConn) Read(p []byte) (int, error) {
@@ -382,7 +391,44 @@ func (c *captureConn) Read(p []byte) (int, error) {
 
 func (c *captureConn) Write(p []byte) (int, error) {
 	c.st.observeWrite(p)
+	if page := c.errorPage; page != nil {
+		if status, ok := goCannedError(p); ok {
+			if b := page(status); b != nil {
+				// The whole canned answer is replaced; report it written.
+				if _, err := c.Conn.Write(b); err != nil {
+					return 0, err
+				}
+				return len(p), nil
+			}
+		}
+	}
 	return c.Conn.Write(p)
+}
+
+// goErrorHeaders is what net/http's server writes between the status line
+// and the text of the errors it answers without calling a handler (bad
+// request lines, oversized heads, unsupported versions…).
+const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// goCannedError recognises one of those answers and returns its status.
+func goCannedError(p []byte) (int, bool) {
+	s := string(p)
+	if !strings.HasPrefix(s, "HTTP/1.1 ") || len(s) < 12 {
+		return 0, false
+	}
+	i := strings.Index(s, goErrorHeaders)
+	if i < 0 || strings.Contains(s[:i], "\r\n") {
+		return 0, false
+	}
+	status, err := strconv.Atoi(s[9:12])
+	if err != nil || status < 400 || status > 599 {
+		return 0, false
+	}
+	// The body is the status text, sometimes with a detail after it.
+	if body := s[i+len(goErrorHeaders):]; !strings.HasPrefix(body, s[9:i]) && !strings.HasPrefix(body, "unsupported") && !strings.HasPrefix(body, "missing") {
+		return 0, false
+	}
+	return status, true
 }
 
 func (c *captureConn) Close() error {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -572,5 +573,48 @@ func TestCaptureQueueBound(t *testing.T) {
 	s.feed([]byte(stream.String()))
 	if len(s.queue) != maxQueuedHeads || s.queue[0].seq != 9 || s.queue[maxQueuedHeads-1].seq != maxQueuedHeads+8 {
 		t.Errorf("queue has %d heads from seq %d: want the newest %d", len(s.queue), s.queue[0].seq, maxQueuedHeads)
+	}
+}
+
+func TestErrorPageReplacesGoCannedErrors(t *testing.T) {
+	page := func(status int) []byte {
+		body := fmt.Sprintf("<html><h1>%d</h1><hr><center>nginx</center></html>", status)
+		return []byte(fmt.Sprintf("HTTP/1.1 %d %s\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status, http.StatusText(status), len(body), body))
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := NewListener(inner, ListenerOptions{ErrorPage: page})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), ReadHeaderTimeout: 5 * time.Second}
+	go Serve(srv, ln)
+	defer srv.Close()
+	for _, raw := range []string{
+		"GARBAGE\x00\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX: \x1b\r\n\r\n",
+		"GET / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, raw)
+		got, _ := io.ReadAll(conn)
+		conn.Close()
+		if !strings.Contains(string(got), "Server: nginx") || strings.Contains(string(got), "text/plain") {
+			t.Errorf("%q answered %q", raw, got)
+		}
+	}
+	// A normal response is untouched.
+	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" {
+		t.Errorf("normal response %q", b)
 	}
 }

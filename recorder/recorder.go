@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -118,6 +119,12 @@ func (rec *Recorder) Malformed(c *fingerprint.Capture, reason string) {
 			ev.Headers = append(ev.Headers, store.Header{Name: h.Name, Value: h.Value})
 		}
 	} else {
+		// Keep what can be read: the request line, and the headers the
+		// capture parsed.
+		line, _, _ := strings.Cut(string(c.RawHead), "\n")
+		if f := strings.Fields(strings.TrimSuffix(line, "\r")); len(f) == 3 && strings.HasPrefix(f[2], "HTTP/") {
+			ev.Method, ev.Path = f[0], f[1]
+		}
 		for _, h := range c.Headers {
 			ev.Headers = append(ev.Headers, store.Header{Name: h.Name, Value: h.Value})
 		}

@@ -295,7 +295,7 @@ func (p *eventPrinter) print(evs []store.Event) {
 	}
 	for _, e := range evs {
 		client := e.Client.Family
-		if e.Client.Tool != "" {
+		if e.Client.Tool != "" && e.Client.Tool != e.Client.Family {
 			client += "/" + e.Client.Tool
 		}
 		if e.Client.Mismatch {

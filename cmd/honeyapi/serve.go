@@ -139,7 +139,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("serve: decoy listener: %w", err)
 	}
-	decoyLn := fingerprint.NewListener(rawLn, fingerprint.ListenerOptions{TLSConfig: tlsCfg, OnMalformed: rec.Malformed})
+	decoyLn := fingerprint.NewListener(rawLn, fingerprint.ListenerOptions{TLSConfig: tlsCfg, OnMalformed: rec.Malformed, ErrorPage: d.ErrorPage})
 	adminLn, err := net.Listen("tcp", cfg.AdminListen)
 	if err != nil {
 		decoyLn.Close()
