@@ -45,7 +45,8 @@ type Options struct {
 	// to one actor, whatever their IPs or user agents. Default 30m.
 	FingerprintWindow time.Duration
 	// MaxActors bounds the actors held in memory (least recently seen are
-	// forgotten; the store keeps them). Default 100,000.
+	// forgotten; the store keeps them). Default 20,000: a few kilobytes
+	// each at most, so tens of megabytes under a flood of fresh clients.
 	MaxActors int
 }
 
@@ -56,7 +57,8 @@ type Tracker struct {
 	opts   Options
 	keys   map[string]*keyRef
 	actors map[string]*state
-	lru    *list.List // *state, most recently seen at the front
+	lru    *list.List     // *state, most recently seen at the front
+	merged []*store.Actor // merged-away actors not yet saved
 }
 
 type keyRef struct {
@@ -73,9 +75,22 @@ type state struct {
 	notFound    int
 	authFail    int
 	okOps       int
-	paths       map[string]struct{}
+	paths       map[uint64]struct{} // hashes of distinct paths, at most maxPaths
 	specFetched bool
 	signals     map[string]signal
+}
+
+// maxPaths bounds the distinct paths remembered per actor; path
+// enumeration is raised at 25.
+const maxPaths = 64
+
+func pathHash(p string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(p); i++ {
+		h ^= uint64(p[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 type signal struct {
@@ -96,7 +111,7 @@ func New(opts Options) *Tracker {
 		opts.FingerprintWindow = 30 * time.Minute
 	}
 	if opts.MaxActors <= 0 {
-		opts.MaxActors = 100_000
+		opts.MaxActors = 20_000
 	}
 	return &Tracker{opts: opts, keys: map[string]*keyRef{}, actors: map[string]*state{}, lru: list.New()}
 }
@@ -125,7 +140,7 @@ func (t *Tracker) Load(s *store.Store) error {
 }
 
 func (t *Tracker) adopt(a store.Actor) *state {
-	st := &state{a: a, paths: map[string]struct{}{}, signals: map[string]signal{}, session: a.Sessions, sessionLast: a.LastSeen, requests: a.Events}
+	st := &state{a: a, paths: map[uint64]struct{}{}, signals: map[string]signal{}, session: a.Sessions, sessionLast: a.LastSeen, requests: a.Events}
 	for _, s := range a.Signals {
 		name, why, _ := strings.Cut(s, ": ")
 		w, stage := weight(name)
@@ -134,6 +149,16 @@ func (t *Tracker) adopt(a store.Actor) *state {
 	st.elem = t.lru.PushFront(st)
 	t.actors[a.ID] = st
 	return st
+}
+
+// TakeMerged returns the actors merged into others since the last call,
+// each with MergedInto set, for the caller to save.
+func (t *Tracker) TakeMerged() []*store.Actor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.merged
+	t.merged = nil
+	return m
 }
 
 // Observe assigns ev to an actor and a session and records the signals it
@@ -300,11 +325,15 @@ func (t *Tracker) merge(st, other *state) {
 	st.okOps += other.okOps
 	st.specFetched = st.specFetched || other.specFetched
 	for p := range other.paths {
-		if len(st.paths) < 512 {
+		if len(st.paths) < maxPaths {
 			st.paths[p] = struct{}{}
 		}
 	}
 	o.MergedInto = a.ID
+	if len(t.merged) < 1024 {
+		snap := *o
+		t.merged = append(t.merged, &snap)
+	}
 	t.lru.Remove(other.elem)
 	delete(t.actors, o.ID)
 }
@@ -370,8 +399,8 @@ func (t *Tracker) signals(st *state, ev *store.Event, credential string) []strin
 		raised = append(raised, name+": "+why)
 	}
 	st.requests++
-	if ev.Path != "" && len(st.paths) < 512 {
-		st.paths[ev.Path] = struct{}{}
+	if ev.Path != "" && len(st.paths) < maxPaths {
+		st.paths[pathHash(ev.Path)] = struct{}{}
 	}
 	tags := map[string]bool{}
 	for _, tg := range ev.Tags {

@@ -72,6 +72,13 @@ func TestSharedCredentialMergesActors(t *testing.T) {
 	if snap.Events != 3 || len(snap.IPs) != 2 {
 		t.Errorf("merged actor has %d events and IPs %v", snap.Events, snap.IPs)
 	}
+	gone := tr.TakeMerged()
+	if len(gone) != 1 || gone[0].ID != b.Actor || gone[0].MergedInto != a.Actor {
+		t.Errorf("merged-away actors: %+v", gone)
+	}
+	if again := tr.TakeMerged(); len(again) != 0 {
+		t.Errorf("TakeMerged returned %d twice", len(again))
+	}
 }
 
 func TestSessionsSplitOnInactivity(t *testing.T) {

@@ -51,8 +51,19 @@ func (rec *Recorder) Record(in *decoys.Interaction) error {
 	actor := rec.opts.Tracker.Observe(ev, in.Credential)
 	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
 	defer cancel()
+	rec.saveMerged(ctx)
 	_, err := rec.opts.Store.Record(ctx, ev, actor)
 	return err
+}
+
+// saveMerged stores actors that were merged into others, so a lookup of
+// the old id says where it went.
+func (rec *Recorder) saveMerged(ctx context.Context) {
+	if m := rec.opts.Tracker.TakeMerged(); len(m) > 0 {
+		if err := rec.opts.Store.SaveActors(ctx, m...); err != nil && rec.opts.Logger != nil {
+			rec.opts.Logger.Warn().Err(err).Msg("saving merged actors failed")
+		}
+	}
 }
 
 // Event builds the stored event for an interaction.
