@@ -618,3 +618,80 @@ func TestErrorPageReplacesGoCannedErrors(t *testing.T) {
 		t.Errorf("normal response %q", b)
 	}
 }
+
+// Slowloris: many connections dripping a request head neither starve a
+// normal client nor outlive ReadHeaderTimeout, each is reported as
+// malformed, and nothing is left behind.
+func TestSlowlorisIsBoundedAndRecorded(t *testing.T) {
+	before := runtime.NumGoroutine()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	malformed := 0
+	ln := NewListener(inner, ListenerOptions{OnMalformed: func(*Capture, string) { mu.Lock(); malformed++; mu.Unlock() }})
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
+		ReadHeaderTimeout: 500 * time.Millisecond,
+	}
+	go Serve(srv, ln)
+
+	const slow = 100
+	var wg sync.WaitGroup
+	for i := 0; i < slow; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\nX-Drip: ")
+			for j := 0; j < 30; j++ {
+				time.Sleep(100 * time.Millisecond)
+				if _, err := c.Write([]byte("a")); err != nil {
+					return // the server hung up: good
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatalf("a normal client was starved: %v", err)
+	}
+	resp.Body.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a normal request took %v beside %d slow connections", d, slow)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2500 * time.Millisecond):
+		t.Fatal("slow connections outlived ReadHeaderTimeout")
+	}
+	srv.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		mu.Lock()
+		n := malformed
+		mu.Unlock()
+		if n >= slow || time.Now().After(deadline) {
+			if n < slow {
+				t.Errorf("%d of %d slow connections reported as malformed", n, slow)
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before+2 {
+		t.Errorf("%d goroutines, baseline %d", g, before)
+	}
+}
