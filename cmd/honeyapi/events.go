@@ -167,6 +167,24 @@ func (c *apiSource) Actors(q store.ActorQuery) ([]store.Actor, error) {
 	return out.Actors, nil
 }
 
+// openQuery checks the flags the listing commands share and opens the
+// source they read.
+func openQuery(cmd *cobra.Command, a *app, since string, limit int) (source, time.Time, error) {
+	cfg, err := config.Load(cmd.Flags(), a.lookupEnv)
+	if err != nil {
+		return nil, time.Time{}, usageError{err}
+	}
+	from, err := parseSince(since)
+	if err != nil {
+		return nil, time.Time{}, usageError{err}
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, time.Time{}, usageError{errors.New("--limit must be from 1 to 1000")}
+	}
+	src, err := openSource(a, cfg)
+	return src, from, err
+}
+
 // parseSince accepts an RFC 3339 time or a duration meaning "that long ago".
 func parseSince(s string) (time.Time, error) {
 	if s == "" {
@@ -197,18 +215,7 @@ func newEventsCmd(a *app) *cobra.Command {
   honeyapi events --ip 203.0.113.7 --follow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(cmd.Flags(), a.lookupEnv)
-			if err != nil {
-				return usageError{err}
-			}
-			from, err := parseSince(since)
-			if err != nil {
-				return usageError{err}
-			}
-			if limit < 1 || limit > 1000 {
-				return usageError{errors.New("--limit must be from 1 to 1000")}
-			}
-			src, err := openSource(a, cfg)
+			src, from, err := openQuery(cmd, a, since, limit)
 			if err != nil {
 				return err
 			}
@@ -358,18 +365,7 @@ func newActorsCmd(a *app) *cobra.Command {
 		Short: "List actors: clients clustered by fingerprint, IP and credential",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(cmd.Flags(), a.lookupEnv)
-			if err != nil {
-				return usageError{err}
-			}
-			from, err := parseSince(since)
-			if err != nil {
-				return usageError{err}
-			}
-			if limit < 1 || limit > 1000 {
-				return usageError{errors.New("--limit must be from 1 to 1000")}
-			}
-			src, err := openSource(a, cfg)
+			src, from, err := openQuery(cmd, a, since, limit)
 			if err != nil {
 				return err
 			}
