@@ -583,6 +583,16 @@ func TestStateIsBounded(t *testing.T) {
 	if f, _ := st.get("client-299", "/users", "19"); f == nil {
 		t.Errorf("the most recent write was evicted")
 	}
+	// A client that writes without end forgets its oldest writes first.
+	for i := 0; i < 60; i++ {
+		st.put("writer", "/users", strconv.Itoa(i), map[string]any{"n": i})
+	}
+	if f, _ := st.get("writer", "/users", "0"); f != nil {
+		t.Errorf("the oldest of 60 writes survived a per-client bound of %d", st.perClient)
+	}
+	if f, _ := st.get("writer", "/users", "59"); f == nil {
+		t.Errorf("the newest write was forgotten")
+	}
 	big := map[string]any{"blob": strings.Repeat("x", 100<<10)}
 	st.put("big", "/users", "1", big)
 	if f, _ := st.get("big", "/users", "1"); f != nil {

@@ -28,6 +28,7 @@ type stateStore struct {
 type clientState struct {
 	key      string
 	records  map[string]*record // collection + "\x00" + id
+	order    []string           // record keys, oldest first
 	created  map[string][]string
 	seen     time.Time
 	requests int
@@ -123,15 +124,18 @@ func (s *stateStore) set(c *clientState, coll, id string, r *record) {
 		c.bytes -= old.size
 		s.bytes -= old.size
 	} else {
-		if len(c.records) >= s.perClient {
+		if len(c.order) >= s.perClient {
 			// A client that writes without end forgets its oldest writes.
-			for ok2, k2 := range c.records {
-				_ = k2
-				delete(c.records, ok2)
+			oldest := c.order[0]
+			c.order = c.order[1:]
+			if r := c.records[oldest]; r != nil {
+				c.bytes -= r.size
+				s.bytes -= r.size
+				delete(c.records, oldest)
 				s.objs--
-				break
 			}
 		}
+		c.order = append(c.order, k)
 		s.objs++
 	}
 	r.size = fieldsSize(r.fields) + len(k)
