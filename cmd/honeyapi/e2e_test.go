@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -92,61 +91,17 @@ func (b *syncBuffer) String() string {
 }
 
 func TestServeEndToEnd(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("sends SIGTERM")
-	}
-	bin := binary(t)
 	db := filepath.Join(t.TempDir(), "honeyapi.db")
-
-	cmd := exec.Command(bin, "serve",
-		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--db", db)
-	cmd.Env = cleanEnv()
-	stderrPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	var (
-		logs    syncBuffer
-		serving = make(chan map[string]any, 1)
-	)
-	go func() {
-		sc := bufio.NewScanner(io.TeeReader(stderrPipe, &logs))
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["message"] == "serving" {
-				serving <- line
-			}
-		}
-		done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-
-	var startup map[string]any
-	select {
-	case startup = <-serving:
-	case err := <-done:
-		t.Fatalf("serve exited early: %v\n%s", err, logs.String())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no startup line within 20s:\n%s", logs.String())
-	}
-	decoyAddr, _ := startup["listen"].(string)
-	adminAddr, _ := startup["admin_listen"].(string)
+	s := startSensor(t, db)
+	cmd, done, logs := s.cmd, s.done, s.logs
+	decoyAddr, adminAddr := s.decoy, s.admin
 	for _, addr := range []string{decoyAddr, adminAddr} {
 		if !strings.HasPrefix(addr, "127.0.0.1:") {
-			t.Fatalf("startup line lacks loopback addresses: %v", startup)
+			t.Fatalf("startup line lacks loopback addresses: %v", s.startup)
 		}
 	}
-	if _, ok := startup["operations"]; !ok {
-		t.Errorf("startup line lacks an operation count: %v", startup)
+	if _, ok := s.startup["operations"]; !ok {
+		t.Errorf("startup line lacks an operation count: %v", s.startup)
 	}
 
 	client := &http.Client{Timeout: 10 * time.Second}

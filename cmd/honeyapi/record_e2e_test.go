@@ -29,6 +29,7 @@ type sensor struct {
 	logs         *syncBuffer
 	decoy, admin string
 	token        string
+	startup      map[string]any // the "serving" log line
 }
 
 func startSensor(t *testing.T, db string, args ...string) *sensor {
@@ -62,6 +63,7 @@ func startSensor(t *testing.T, db string, args ...string) *sensor {
 	t.Cleanup(func() { s.kill() })
 	select {
 	case line := <-serving:
+		s.startup = line
 		s.decoy, _ = line["listen"].(string)
 		s.admin, _ = line["admin_listen"].(string)
 	case err := <-s.done:
