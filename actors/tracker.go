@@ -359,6 +359,9 @@ func (t *Tracker) evict() {
 func weight(name string) (int, string) {
 	kind, _, _ := strings.Cut(name, ":")
 	switch kind {
+	case "token_used":
+		// Nobody has a honeytoken but whoever found where it was planted.
+		return 60, CredentialAccess
 	case "injection":
 		return 40, Exploitation
 	case "scanner":
@@ -447,6 +450,11 @@ func (t *Tracker) signals(st *state, ev *store.Event, credential string) []strin
 		}
 		if st.okOps >= 3 {
 			raise("operations", fmt.Sprintf("called %d documented operations", st.okOps))
+		}
+	}
+	for _, tg := range ev.Tags {
+		if rest, ok := strings.CutPrefix(tg, "token:"); ok {
+			raise("token_used:"+rest, "presented the honeytoken "+rest)
 		}
 	}
 	if tags[TagBait] {

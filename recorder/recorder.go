@@ -15,6 +15,7 @@ import (
 	"github.com/honeyapi/honeyapi/decoys"
 	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/store"
+	"github.com/honeyapi/honeyapi/tokens"
 )
 
 // Options configure a Recorder.
@@ -23,6 +24,10 @@ type Options struct {
 	Tracker  *actors.Tracker
 	Listener string         // the listener's name in events, e.g. "decoy"
 	Trusted  []netip.Prefix // proxies whose X-Forwarded-For / Forwarded are believed
+	// Minter, when set, recognises this deployment's honeytokens in every
+	// credential place of a request; an event carrying one is tagged
+	// "token_used" and "token:<id>".
+	Minter *tokens.Minter
 	// Timeout bounds how long a response waits for its event to be
 	// committed. Default 10s.
 	Timeout time.Duration
@@ -105,8 +110,23 @@ func (rec *Recorder) Event(in *decoys.Interaction) *store.Event {
 	}
 	setBody(ev, in.Body, in.BodyLen)
 	setClient(ev, c, r.UserAgent())
+	if rec.opts.Minter != nil {
+		for _, h := range rec.opts.Minter.Detect(r, in.Body) {
+			if len(ev.Tags) == 0 || ev.Tags[0] != TagTokenUsed {
+				ev.Tags = append([]string{TagTokenUsed}, ev.Tags...)
+			}
+			ev.Tags = append(ev.Tags, "token:"+string(h.Kind)+":"+h.ID.String())
+			if ev.Note != "" {
+				ev.Note += "; "
+			}
+			ev.Note += "honeytoken " + h.ID.String() + " (" + string(h.Kind) + ") presented in " + h.Where
+		}
+	}
 	return ev
 }
+
+// TagTokenUsed marks an event in which a honeytoken was presented.
+const TagTokenUsed = "token_used"
 
 // Malformed is a fingerprint.ListenerOptions.OnMalformed function: bytes
 // that Go's server rejects without calling a handler still become events.

@@ -13,6 +13,7 @@ import (
 	"github.com/honeyapi/honeyapi/decoys"
 	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/store"
+	"github.com/honeyapi/honeyapi/tokens"
 )
 
 func newRecorder(t *testing.T) (*Recorder, *store.Store) {
@@ -87,5 +88,41 @@ func TestMalformedRequestsBecomeEvents(t *testing.T) {
 	}
 	if evs[0].Actor == "" || evs[0].Actor != evs[1].Actor {
 		t.Errorf("same IP, same actor: %q %q", evs[0].Actor, evs[1].Actor)
+	}
+}
+
+func TestHoneytokenUseIsTaggedAndExplained(t *testing.T) {
+	rec, st := newRecorder(t)
+	m, err := tokens.NewMinter([]byte("recorder-test-secret-0123456789"), tokens.MinterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.opts.Minter = m
+	tk, _ := m.New(tokens.GitHub)
+	doc, _ := decoys.LoadTemplate("admin")
+	d, _ := decoys.New([]*decoys.Document{doc}, decoys.Options{Record: rec.Record})
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/users/3", nil)
+	req.Header.Set("Authorization", "Bearer "+tk.Value)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	evs, _ := st.Events(store.Query{})
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	ev := evs[0]
+	want := "token:github:" + tk.ID.String()
+	if len(ev.Tags) < 2 || ev.Tags[0] != TagTokenUsed || !strings.Contains(strings.Join(ev.Tags, ","), want) {
+		t.Errorf("tags %v, want token_used and %s", ev.Tags, want)
+	}
+	if !strings.Contains(ev.Note, "presented in header Authorization (Bearer)") {
+		t.Errorf("note %q", ev.Note)
+	}
+	if ev.Stage != actors.CredentialAccess || ev.Risk < 60 || !strings.Contains(strings.Join(ev.Signals, "|"), "token_used:github:"+tk.ID.String()) {
+		t.Errorf("stage %q risk %d signals %v", ev.Stage, ev.Risk, ev.Signals)
 	}
 }

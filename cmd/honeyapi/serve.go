@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"github.com/honeyapi/honeyapi/recorder"
 	"github.com/honeyapi/honeyapi/store"
 	"github.com/honeyapi/honeyapi/templates"
+	"github.com/honeyapi/honeyapi/tokens"
 	"github.com/honeyapi/honeyapi/web"
 )
 
@@ -112,7 +114,11 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err := tracker.Load(st); err != nil {
 		return fmt.Errorf("serve: loading actors: %w", err)
 	}
-	rec := recorder.New(recorder.Options{Store: st, Tracker: tracker, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog})
+	minter, err := tokens.NewMinter(id.Secret, tokens.MinterOptions{DecoyHost: decoyHost(cfg)})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	rec := recorder.New(recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog})
 
 	decoyLog := logger.With().Str("component", "decoy").Logger()
 	d, err := decoys.New(docs, decoys.Options{
@@ -323,4 +329,14 @@ func decoyTLS(cfg *config.Config) (*tls.Config, error) {
 		}
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10}, nil
+}
+
+// decoyHost is the host honeytokens point at (JWT issuers, DB URLs,
+// canary URLs): the public URL's host if configured, else the built-in
+// default.
+func decoyHost(cfg *config.Config) string {
+	if u, err := url.Parse(cfg.Decoy.PublicURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return tokens.DefaultDecoyHost
 }
