@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -925,5 +924,3 @@ func requestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

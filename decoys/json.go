@@ -34,16 +34,6 @@ func (o *object) get(k string) (any, bool) {
 	return nil, false
 }
 
-func (o *object) del(k string) {
-	for i, x := range o.keys {
-		if x == k {
-			o.keys = append(o.keys[:i], o.keys[i+1:]...)
-			o.vals = append(o.vals[:i], o.vals[i+1:]...)
-			return
-		}
-	}
-}
-
 // plain converts a synthesised value into the generic form
 // (map[string]any, []any, float64…) that schema validators expect.
 func plain(v any) any {

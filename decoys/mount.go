@@ -2,7 +2,6 @@ package decoys
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -56,8 +55,3 @@ func (d *Decoy) Paths() []string {
 // Handler returns the decoy as an http.Handler for net/http servers, for
 // symmetry with Mount; the Decoy itself is already one.
 func Handler(d *Decoy) http.Handler { return d }
-
-// hasPrefixPath reports whether p is prefix or below it.
-func hasPrefixPath(p, prefix string) bool {
-	return p == prefix || strings.HasPrefix(p, prefix+"/")
-}

@@ -233,12 +233,11 @@ func tlsOptions(t *testing.T) ListenerOptions {
 	return ListenerOptions{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
 }
 
-// recordingDialer records the bytes a client writes, to check JA3/JA4 against what it really
+// clientRecorder records the bytes a client writes, to check JA3/JA4 against what it really
 // sent.
 type clientRecorder struct {
-	mu    sync.Mutex
-	sent  [][]byte
-	index map[net.Conn]int
+	mu   sync.Mutex
+	sent [][]byte
 }
 
 type recConn struct {

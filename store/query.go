@@ -165,8 +165,9 @@ func (s *Store) scan(c *bolt.Cursor, prefix []byte, lo, hi ID, reverse bool, fn 
 	}
 	end := append(append(make([]byte, 0, n+16), prefix...), hi[:]...)
 	s.step("step")
-	k, v := c.Seek(end)
+	k, _ := c.Seek(end)
 	s.step("step")
+	var v []byte
 	if k == nil {
 		k, v = c.Last()
 	} else {
