@@ -14,7 +14,19 @@ type Hit struct {
 	ID    ID
 	Kind  Kind
 	Where string // "header Authorization (Bearer)", "query parameter api_key", "cookie session", "body field $.credentials.key" …
+	// Signature is set for an AWS key id presented in a SigV4 or SigV4a
+	// signature (Authorization header or presigned URL): SignatureValid when
+	// the signature verifies under the key's derived secret (the caller holds
+	// the secret, not just the scraped key id), SignatureInvalid otherwise.
+	// Empty when the place carries no signature.
+	Signature string
 }
+
+// Values of Hit.Signature.
+const (
+	SignatureValid   = "valid"
+	SignatureInvalid = "invalid"
+)
 
 // Detection bounds: a request is attacker-controlled, so the work per
 // request is bounded whatever it contains.

@@ -1,10 +1,10 @@
 package tokens
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 	"strings"
 )
 
@@ -80,9 +80,9 @@ func awsMACInput(nonce uint64) (b [9]byte) {
 	return b
 }
 
-func (m *Minter) newAWS() Token {
+func (m *Minter) newAWS(g io.Reader) Token {
 	var r [8]byte
-	rand.Read(r[:])
+	io.ReadFull(g, r[:])
 	nonce := binary.BigEndian.Uint64(r[:]) >> 24 // 40 bits
 	in := awsMACInput(nonce)
 	h := sum(m.mac, in[:])
@@ -158,10 +158,10 @@ func checksumOK(body, sum string) bool {
 
 // newChecksummed mints prefix + 23 random + 7 MAC + 6 checksum (base62), the layout of
 // GitHub classic tokens and npm tokens.
-func (m *Minter) newChecksummed(kind Kind, prefix string) Token {
+func (m *Minter) newChecksummed(g io.Reader, kind Kind, prefix string) Token {
 	b := make([]byte, 0, len(prefix)+36)
 	b = append(b, prefix...)
-	b = appendRandom(b, base62, 23)
+	b = appendRandom(g, b, base62, 23)
 	h := sum(m.mac, b)
 	b = appendMAC(b, macWord(&h, kind), base62, 7)
 	b = appendChecksum(b, string(b[len(prefix):]))
@@ -175,29 +175,29 @@ func (m *Minter) recognizeChecksummed(s string, kind Kind, plen int) (ID, Kind, 
 	return m.verify(s[:plen+30], 7, base62, kind, "")
 }
 
-func (m *Minter) newGitHub() Token {
-	switch r := randIntn(20); {
+func (m *Minter) newGitHub(g io.Reader) Token {
+	switch r := randIntn(g, 20); {
 	case r < 5:
-		return m.newFineGrained()
+		return m.newFineGrained(g)
 	case r < 7:
-		return m.newChecksummed(GitHub, "gho_")
+		return m.newChecksummed(g, GitHub, "gho_")
 	case r < 9:
-		return m.newChecksummed(GitHub, "ghs_")
+		return m.newChecksummed(g, GitHub, "ghs_")
 	default:
-		return m.newChecksummed(GitHub, "ghp_")
+		return m.newChecksummed(g, GitHub, "ghp_")
 	}
 }
 
 // Fine-grained PATs: "github_pat_" + 22 + "_" + 59. The 22 are "11" + 7 of [A-Z2-7] + "0" +
 // 12 base62 as in issued tokens; the MAC is the last 7 characters of the 59.
-func (m *Minter) newFineGrained() Token {
+func (m *Minter) newFineGrained(g io.Reader) Token {
 	b := make([]byte, 0, 93)
 	b = append(b, "github_pat_11"...)
-	b = appendRandom(b, base32uc, 7)
+	b = appendRandom(g, b, base32uc, 7)
 	b = append(b, '0')
-	b = appendRandom(b, base62, 12)
+	b = appendRandom(g, b, base62, 12)
 	b = append(b, '_')
-	b = appendRandom(b, base62, 52)
+	b = appendRandom(g, b, base62, 52)
 	v, id := m.seal(b, GitHub, base62, 7)
 	return Token{ID: id, Kind: GitHub, Value: v}
 }
@@ -210,37 +210,37 @@ func (m *Minter) recognizeFineGrained(s string) (ID, Kind, bool) {
 	return m.verify(s, 7, base62, GitHub, "")
 }
 
-func (m *Minter) newNPM() Token { return m.newChecksummed(NPM, "npm_") }
+func (m *Minter) newNPM(g io.Reader) Token { return m.newChecksummed(g, NPM, "npm_") }
 
 // --- Slack -------------------------------------------------------------------------------
 
-func appendDigits(b []byte, n int) []byte {
-	b = appendRandom(b, digits[1:], 1)
-	return appendRandom(b, digits, n-1)
+func appendDigits(g io.Reader, b []byte, n int) []byte {
+	b = appendRandom(g, b, digits[1:], 1)
+	return appendRandom(g, b, digits, n-1)
 }
 
 // Bot tokens: xoxb-<12 digit team>-<13 digit bot user>-<24 base62>, MAC in the last 7.
 // User tokens: xoxp-<11>-<12>-<12 digits>-<32 hex>, MAC in the last 10.
-func (m *Minter) newSlack() Token {
+func (m *Minter) newSlack(g io.Reader) Token {
 	b := make([]byte, 0, 80)
-	if randIntn(3) == 0 {
+	if randIntn(g, 3) == 0 {
 		b = append(b, "xoxp-"...)
-		b = appendDigits(b, 11)
+		b = appendDigits(g, b, 11)
 		b = append(b, '-')
-		b = appendDigits(b, 12)
+		b = appendDigits(g, b, 12)
 		b = append(b, '-')
-		b = appendDigits(b, 12)
+		b = appendDigits(g, b, 12)
 		b = append(b, '-')
-		b = appendRandom(b, hexlc, 22)
+		b = appendRandom(g, b, hexlc, 22)
 		v, id := m.seal(b, Slack, hexlc, 10)
 		return Token{ID: id, Kind: Slack, Value: v}
 	}
 	b = append(b, "xoxb-"...)
-	b = appendDigits(b, 12)
+	b = appendDigits(g, b, 12)
 	b = append(b, '-')
-	b = appendDigits(b, 13)
+	b = appendDigits(g, b, 13)
 	b = append(b, '-')
-	b = appendRandom(b, base62, 17)
+	b = appendRandom(g, b, base62, 17)
 	v, id := m.seal(b, Slack, base62, 7)
 	return Token{ID: id, Kind: Slack, Value: v}
 }
@@ -277,54 +277,54 @@ func (m *Minter) recognizeSlack(s string) (ID, Kind, bool) {
 // --- Stripe, OpenAI ----------------------------------------------------------------------
 
 // Stripe: sk_live_ / rk_live_ + 99 base62; current keys start "51" and an upper-case letter.
-func (m *Minter) newStripe() Token {
+func (m *Minter) newStripe(g io.Reader) Token {
 	b := make([]byte, 0, 107)
-	if randIntn(4) == 0 {
+	if randIntn(g, 4) == 0 {
 		b = append(b, "rk_live_51"...)
 	} else {
 		b = append(b, "sk_live_51"...)
 	}
-	b = appendRandom(b, "HIJKLMNOPQ", 1)
-	b = appendRandom(b, base62, 89)
+	b = appendRandom(g, b, "HIJKLMNOPQ", 1)
+	b = appendRandom(g, b, base62, 89)
 	v, id := m.seal(b, Stripe, base62, 7)
 	return Token{ID: id, Kind: Stripe, Value: v}
 }
 
 // OpenAI project keys: sk-proj- + 74 + "T3BlbkFJ" + 74 of [A-Za-z0-9_-] (164 characters).
-func (m *Minter) newOpenAI() Token {
+func (m *Minter) newOpenAI(g io.Reader) Token {
 	b := make([]byte, 0, 164)
 	b = append(b, "sk-proj-"...)
-	b = appendRandom(b, base64u, 74)
+	b = appendRandom(g, b, base64u, 74)
 	b = append(b, "T3BlbkFJ"...)
-	b = appendRandom(b, base64u, 67)
+	b = appendRandom(g, b, base64u, 67)
 	v, id := m.seal(b, OpenAI, base64u, 7)
 	return Token{ID: id, Kind: OpenAI, Value: v}
 }
 
 // --- Carriers inside URLs, files and DNS names -------------------------------------------
 
-func (m *Minter) newDBURL() Token {
-	t := m.newSimple(DBURL, "", base62, 17, 7)
-	user := pick([]string{"app", "app_rw", "reporting", "svc-etl", "postgres", "billing"})
-	db := pick([]string{"app", "production", "billing", "customers", "analytics"})
+func (m *Minter) newDBURL(g io.Reader) Token {
+	t := m.newSimple(g, DBURL, "", base62, 17, 7)
+	user := pick(g, []string{"app", "app_rw", "reporting", "svc-etl", "postgres", "billing"})
+	db := pick(g, []string{"app", "production", "billing", "customers", "analytics"})
 	t.Fields = map[string]string{"username": user, "password": t.Value, "host": m.host, "port": "5432", "database": db}
 	t.Value = "postgres://" + user + ":" + t.Value + "@" + m.host + ":5432/" + db
 	return t
 }
 
-func (m *Minter) newURL() Token {
-	t := m.newSimple(URL, "", base62, 15, 7)
-	p := pick([]string{"share", "invite", "s", "download", "files", "reset-password", "api/v1/exports"})
+func (m *Minter) newURL(g io.Reader) Token {
+	t := m.newSimple(g, URL, "", base62, 15, 7)
+	p := pick(g, []string{"share", "invite", "s", "download", "files", "reset-password", "api/v1/exports"})
 	t.Fields = map[string]string{"path": "/" + p + "/" + t.Value}
 	t.Value = "https://" + m.host + "/" + p + "/" + t.Value
 	return t
 }
 
-func (m *Minter) newDNS() (Token, error) {
+func (m *Minter) newDNS(g io.Reader) (Token, error) {
 	if m.zone == "" {
 		return Token{}, ErrNoDNSZone
 	}
-	t := m.newSimple(DNS, "", base32lc, 18, 8)
+	t := m.newSimple(g, DNS, "", base32lc, 18, 8)
 	t.Fields = map[string]string{"label": t.Value, "zone": m.zone}
 	t.Value = t.Value + "." + m.zone
 	return t, nil
@@ -332,15 +332,15 @@ func (m *Minter) newDNS() (Token, error) {
 
 // Kubernetes bootstrap token "[a-z0-9]{6}.[a-z0-9]{16}" used as the kubeconfig bearer
 // token; the MAC is the last 8 characters of the secret half.
-func (m *Minter) newKubeconfig() Token {
+func (m *Minter) newKubeconfig(g io.Reader) Token {
 	b := make([]byte, 0, 23)
-	b = appendRandom(b, base36lc, 6)
+	b = appendRandom(g, b, base36lc, 6)
 	b = append(b, '.')
-	b = appendRandom(b, base36lc, 8)
+	b = appendRandom(g, b, base36lc, 8)
 	v, id := m.seal(b, Kubeconfig, base36lc, 8)
 	return Token{ID: id, Kind: Kubeconfig, Value: v, Fields: map[string]string{
 		"server":  "https://" + m.host + ":6443",
-		"cluster": pick([]string{"prod-eu-west-1", "prod-us-east-1", "production", "k8s-prod"}),
-		"user":    pick([]string{"deploy", "ci-bot", "cluster-admin", "argocd"}),
+		"cluster": pick(g, []string{"prod-eu-west-1", "prod-us-east-1", "production", "k8s-prod"}),
+		"user":    pick(g, []string{"deploy", "ci-bot", "cluster-admin", "argocd"}),
 	}}
 }

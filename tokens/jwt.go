@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -27,9 +28,9 @@ type jwtClaims struct {
 // newJWT mints an ES256 JWT signed by the deployment key. The MAC lives in the jti, a
 // UUIDv4 whose first 11 bytes are random (with the version and variant bits) and whose
 // last 5 bytes are the 40-bit MAC of the first 11.
-func (m *Minter) newJWT() (Token, error) {
+func (m *Minter) newJWT(g io.Reader) (Token, error) {
 	var u [16]byte
-	rand.Read(u[:11])
+	io.ReadFull(g, u[:11])
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	in := jtiMACInput(u[:11])
@@ -38,16 +39,16 @@ func (m *Minter) newJWT() (Token, error) {
 	for i := range 5 {
 		u[11+i] = byte(w >> (56 - 8*i))
 	}
-	now := time.Now().Add(-time.Duration(randIntn(30*24)) * time.Hour).Truncate(time.Second)
+	now := time.Now().Add(-time.Duration(randIntn(g, 30*24)) * time.Hour).Truncate(time.Second)
 	c := jwtClaims{
 		Iss:   m.issuer,
-		Sub:   pick([]string{"svc-deploy", "svc-billing-sync", "ci-pipeline", "svc-reporting", "backup-agent"}),
+		Sub:   pick(g, []string{"svc-deploy", "svc-billing-sync", "ci-pipeline", "svc-reporting", "backup-agent"}),
 		Aud:   m.issuer + "/api",
 		Exp:   now.Add(365 * 24 * time.Hour).Unix(),
 		Nbf:   now.Unix(),
 		Iat:   now.Unix(),
 		Jti:   formatUUID(u),
-		Scope: pick([]string{"read:all write:all", "api:read api:write admin", "read write deploy"}),
+		Scope: pick(g, []string{"read:all write:all", "api:read api:write admin", "read write deploy"}),
 	}
 	hdr, err := json.Marshal(struct {
 		Alg string `json:"alg"`

@@ -2,10 +2,10 @@ package tokens
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"io"
 	"sync"
 )
 
@@ -100,11 +100,11 @@ func macMatches(s string, x uint64, alpha string) bool {
 
 // appendRandom appends n characters drawn uniformly from alpha (rejection sampling on
 // crypto/rand bytes).
-func appendRandom(dst []byte, alpha string, n int) []byte {
+func appendRandom(g io.Reader, dst []byte, alpha string, n int) []byte {
 	limit := 256 - 256%len(alpha)
 	var buf [64]byte
 	for n > 0 {
-		rand.Read(buf[:])
+		io.ReadFull(g, buf[:])
 		for _, c := range buf {
 			if n == 0 {
 				break

@@ -4,12 +4,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	mrand "math/rand/v2"
 	"strings"
 )
 
@@ -38,6 +41,7 @@ type MinterOptions struct {
 // tokens. A Minter is safe for concurrent use.
 type Minter struct {
 	mac    *hmacKey // MAC hidden in every token body; also yields the ID
+	seeds  []byte   // keys NewSeeded's random streams
 	aws    *hmacKey // derives AWS secret access keys from key ids
 	jwt    *ecdsa.PrivateKey
 	kid    string
@@ -59,10 +63,11 @@ func NewMinter(secret []byte, opts MinterOptions) (*Minter, error) {
 		return k
 	}
 	m := &Minter{
-		mac:  newHMACKey(derive("mac")),
-		aws:  newHMACKey(derive("aws-secret")),
-		host: strings.ToLower(strings.TrimSuffix(opts.DecoyHost, ".")),
-		zone: strings.ToLower(strings.Trim(opts.DNSZone, ".")),
+		mac:   newHMACKey(derive("mac")),
+		aws:   newHMACKey(derive("aws-secret")),
+		seeds: derive("seeded"),
+		host:  strings.ToLower(strings.TrimSuffix(opts.DecoyHost, ".")),
+		zone:  strings.ToLower(strings.Trim(opts.DNSZone, ".")),
 	}
 	if m.host == "" {
 		m.host = DefaultDecoyHost
@@ -98,48 +103,72 @@ func (m *Minter) JWTPublicKey() *ecdsa.PublicKey { return &m.jwt.PublicKey }
 // JWTKeyID returns the "kid" header of the deployment's JWTs.
 func (m *Minter) JWTKeyID() string { return m.kid }
 
-// New mints a honeytoken of the given kind.
-func (m *Minter) New(kind Kind) (Token, error) {
+// New mints a honeytoken of the given kind from crypto/rand.
+func (m *Minter) New(kind Kind) (Token, error) { return m.mint(rand.Reader, kind) }
+
+// NewSeeded mints the honeytoken of the given kind that seed determines: the
+// same (deployment, kind, seed) always gives the same token, so a decoy can
+// show one client the same breadcrumb on every request while another client
+// gets its own. Seeds must be unguessable to attackers (derive them with a
+// keyed hash); a JWT's claims are seeded, its ES256 signature is not.
+func (m *Minter) NewSeeded(kind Kind, seed []byte) (Token, error) {
+	k := m.seedKey(kind, seed)
+	return m.mint(mrand.NewChaCha8(k), kind)
+}
+
+// seedKey is HMAC-SHA256(seeds, kind || 0 || seed): a ChaCha8 key per
+// (kind, seed) that nobody without the deployment secret can predict.
+func (m *Minter) seedKey(kind Kind, seed []byte) [32]byte {
+	mac := hmac.New(sha256.New, m.seeds)
+	mac.Write([]byte(kind))
+	mac.Write([]byte{0})
+	mac.Write(seed)
+	var k [32]byte
+	mac.Sum(k[:0])
+	return k
+}
+
+func (m *Minter) mint(g io.Reader, kind Kind) (Token, error) {
 	switch kind {
 	case AWS:
-		return m.newAWS(), nil
+		return m.newAWS(g), nil
 	case GitHub:
-		return m.newGitHub(), nil
+		return m.newGitHub(g), nil
 	case GitLab:
-		return m.newSimple(kind, "glpat-", base64u, 13, 7), nil
+		return m.newSimple(g, kind, "glpat-", base64u, 13, 7), nil
 	case Slack:
-		return m.newSlack(), nil
+		return m.newSlack(g), nil
 	case Stripe:
-		return m.newStripe(), nil
+		return m.newStripe(g), nil
 	case NPM:
-		return m.newNPM(), nil
+		return m.newNPM(g), nil
 	case OpenAI:
-		return m.newOpenAI(), nil
+		return m.newOpenAI(g), nil
 	case Google:
-		return m.newSimple(kind, "AIzaSy", base64u, 26, 7), nil
+		return m.newSimple(g, kind, "AIzaSy", base64u, 26, 7), nil
 	case JWT:
-		return m.newJWT()
+		return m.newJWT(g)
 	case APIKey:
-		return m.newSimple(kind, "", hexlc, 30, 10), nil
+		return m.newSimple(g, kind, "", hexlc, 30, 10), nil
 	case Basic:
-		t := m.newSimple(kind, "", base62, 17, 7)
-		t.Fields = map[string]string{"username": pick(usernames), "password": t.Value}
+		t := m.newSimple(g, kind, "", base62, 17, 7)
+		t.Fields = map[string]string{"username": pick(g, usernames), "password": t.Value}
 		return t, nil
 	case DBURL:
-		return m.newDBURL(), nil
+		return m.newDBURL(g), nil
 	case URL:
-		return m.newURL(), nil
+		return m.newURL(g), nil
 	case DNS:
-		return m.newDNS()
+		return m.newDNS(g)
 	case Kubeconfig:
-		return m.newKubeconfig(), nil
+		return m.newKubeconfig(g), nil
 	case Docker:
-		t := m.newSimple(kind, "dckr_pat_", base64u, 20, 7)
-		t.Fields = map[string]string{"server": m.host, "username": pick(usernames)}
+		t := m.newSimple(g, kind, "dckr_pat_", base64u, 20, 7)
+		t.Fields = map[string]string{"server": m.host, "username": pick(g, usernames)}
 		return t, nil
 	case GitCredentials:
-		t := m.newSimple(kind, "", hexlc, 30, 10)
-		t.Fields = map[string]string{"url": "https://" + m.host, "username": pick(usernames)}
+		t := m.newSimple(g, kind, "", hexlc, 30, 10)
+		t.Fields = map[string]string{"url": "https://" + m.host, "username": pick(g, usernames)}
 		return t, nil
 	}
 	return Token{}, fmt.Errorf("%w %q", ErrUnknownKind, kind)
@@ -152,10 +181,10 @@ func (m *Minter) seal(head []byte, kind Kind, alpha string, macLen int) (string,
 }
 
 // newSimple mints prefix + n random characters of alpha + macLen MAC characters.
-func (m *Minter) newSimple(kind Kind, prefix, alpha string, n, macLen int) Token {
+func (m *Minter) newSimple(g io.Reader, kind Kind, prefix, alpha string, n, macLen int) Token {
 	b := make([]byte, 0, len(prefix)+n+macLen+8)
 	b = append(b, prefix...)
-	b = appendRandom(b, alpha, n)
+	b = appendRandom(g, b, alpha, n)
 	v, id := m.seal(b, kind, alpha, macLen)
 	return Token{ID: id, Kind: kind, Value: v}
 }
@@ -175,15 +204,15 @@ func (m *Minter) verify(c string, macLen int, alpha string, k1, k2 Kind) (ID, Ki
 }
 
 // pick returns a uniformly random element of list.
-func pick(list []string) string {
+func pick(g io.Reader, list []string) string {
 	var b [8]byte
-	rand.Read(b[:])
+	io.ReadFull(g, b[:])
 	return list[binary.BigEndian.Uint64(b[:])%uint64(len(list))]
 }
 
-func randIntn(n int) int {
+func randIntn(g io.Reader, n int) int {
 	var b [8]byte
-	rand.Read(b[:])
+	io.ReadFull(g, b[:])
 	return int(binary.BigEndian.Uint64(b[:]) % uint64(n))
 }
 
