@@ -671,10 +671,10 @@ func decodeClient(s string, c *Client) error {
 
 // eventIndexFields returns the indexed fields of a stored event without
 // decoding or copying the rest.
-func eventIndexFields(val []byte) (actor, clientIP []byte, err error) {
+func eventIndexFields(val []byte) (actor, clientIP []byte, tokenIDs [][]byte, err error) {
 	r, err := newReader(val)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for {
 		num, wt, ok := r.next()
@@ -690,12 +690,18 @@ func eventIndexFields(val []byte) (actor, clientIP []byte, err error) {
 			}
 			continue
 		}
+		if wt == wtBytes && num == fTag {
+			if id, _, ok := tokenTagID(string(r.bytes())); ok {
+				tokenIDs = append(tokenIDs, []byte(id))
+			}
+			continue
+		}
 		r.skip(wt)
 	}
 	if r.bad {
-		return nil, nil, errCorrupt
+		return nil, nil, nil, errCorrupt
 	}
-	return actor, clientIP, nil
+	return actor, clientIP, tokenIDs, nil
 }
 
 // decodeActor decodes a stored actor.

@@ -34,6 +34,17 @@
 //	                value: flags byte (1 = merged), zigzag uvarint risk
 //	actor_keys      key: clustering key ("ip:…", "fp:…", "cred:…")     value: actor ID
 //	meta            schema (uint64 version), events and actors (uint64 counts)
+//	tokens          key: token ID (8 bytes)                            value: JSON Token
+//	idx_token_created key: Created (8 bytes big-endian Unix ns), token ID  value: empty
+//	idx_token       key: len(id) byte, token ID (16 hex), event ID     value: empty
+//
+// Token records are JSON: they are few, written rarely, and read by people.
+// An event tagged "token:<kind>:<id>" (a honeytoken presented) gets an
+// idx_token entry and bumps the token's hit counts in the same transaction;
+// a token of this deployment that was never saved gets a record then
+// (Source "sighted"), so no use is lost. Retention deletes idx_token
+// entries with their events; token records stay (they are bounded: 64
+// placements, fields cut to 1 KiB).
 //
 // Because IDs start with their time, the events bucket is also the time
 // index, and every index key ends in the ID: a query by actor or IP with a

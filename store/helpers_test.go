@@ -137,12 +137,19 @@ func checkConsistency(t testing.TB, s *Store) {
 			return fmt.Errorf("bbolt check: %w", err)
 		}
 		events, idxActor, idxIP := tx.Bucket(bEvents), tx.Bucket(bIdxActor), tx.Bucket(bIdxIP)
-		nEvents, withActor, withIP := 0, 0, 0
+		nEvents, withActor, withIP, withToken := 0, 0, 0, 0
+		idxToken := tx.Bucket(bIdxToken)
 		err := events.ForEach(func(k, v []byte) error {
 			nEvents++
-			actor, ip, err := eventIndexFields(v)
+			actor, ip, toks, err := eventIndexFields(v)
 			if err != nil {
 				return err
+			}
+			for _, tok := range toks {
+				withToken++
+				if key := append(indexPrefix(nil, string(tok)), k...); !hasKey(idxToken, key) {
+					return fmt.Errorf("event %s: no token index entry for %s", ID(k), tok)
+				}
 			}
 			if len(actor) > 0 {
 				withActor++
@@ -166,6 +173,13 @@ func checkConsistency(t testing.TB, s *Store) {
 		}
 		if n := idxIP.Stats().KeyN; n != withIP {
 			return fmt.Errorf("idx_ip has %d entries, %d events have an ip", n, withIP)
+		}
+		if n := idxToken.Stats().KeyN; n != withToken {
+			return fmt.Errorf("idx_token has %d entries, events carry %d token tags", n, withToken)
+		}
+		nTokens := tx.Bucket(bTokens).Stats().KeyN
+		if n := tx.Bucket(bTokenCreated).Stats().KeyN; n != nTokens {
+			return fmt.Errorf("idx_token_created has %d entries for %d tokens", n, nTokens)
 		}
 		meta := tx.Bucket(bMeta)
 		if got := getCount(meta, mEventCount); got != uint64(nEvents) {

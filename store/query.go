@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -88,6 +89,11 @@ func (s *Store) Events(q Query) ([]Event, error) {
 		var ipCheck *bolt.Cursor
 		var ipPrefix []byte
 		switch {
+		case q.Token != "":
+			if len(q.Token) != 16 {
+				return ErrBadTokenID
+			}
+			idx, prefix = tx.Bucket(bIdxToken), indexPrefix(nil, strings.ToLower(q.Token))
 		case q.Actor != "":
 			idx, prefix = tx.Bucket(bIdxActor), indexPrefix(nil, q.Actor)
 			if q.IP != "" {
@@ -128,7 +134,8 @@ func (s *Store) Events(q Query) ([]Event, error) {
 			}
 			// Index keys hold the first 255 bytes of a value: a longer
 			// one is confirmed on the event itself.
-			if ev := &out[len(out)-1]; len(q.Actor) > maxIndexValue && ev.Actor != q.Actor ||
+			if ev := &out[len(out)-1]; q.Token != "" && (q.Actor != "" && ev.Actor != q.Actor || q.IP != "" && ev.ClientIP != q.IP) ||
+				q.Token == "" && len(q.Actor) > maxIndexValue && ev.Actor != q.Actor ||
 				len(q.IP) > maxIndexValue && q.Actor == "" && ev.ClientIP != q.IP ||
 				len(q.IP) > maxIndexValue && ipCheck != nil && ev.ClientIP != q.IP {
 				out = out[:len(out)-1]

@@ -24,8 +24,18 @@ type request struct {
 	actorIdx string  // Event.Actor, for idx_actor
 	ipIdx    string  // Event.ClientIP, for idx_ip
 	actors   []actorRec
-	done     chan error // nil when nobody waits
+	// Tokens: records to merge, hits to count (from the event's
+	// "token:<kind>:<id>" tags), a token to revoke.
+	tokens    []Token
+	tokenHits []tokenHit
+	evTime    time.Time
+	revoke    string
+	revokeAt  time.Time
+	revokeErr error
+	done      chan error // nil when nobody waits
 }
+
+type tokenHit struct{ id, kind string }
 
 // actorRec is an actor encoded by the caller's goroutine.
 type actorRec struct {
@@ -42,6 +52,10 @@ func (r *request) size() int {
 	if r.hasEvent {
 		n += len(*r.val) + 2*(len(r.actorIdx)+len(r.ipIdx)+20)
 	}
+	for _, t := range r.tokens {
+		n += 2*(len(t.Value)+len(t.Note)+64) + 256*len(t.Placements)
+	}
+	n += 256 * len(r.tokenHits)
 	for _, a := range r.actors {
 		n += len(a.val) + 2*(len(a.id)+10)
 		for _, k := range a.keys {
@@ -68,6 +82,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 // blocking while the queue is full (honouring ctx); commit failures are then
 // logged and counted in Stats.WriteErrors.
 func (s *Store) Record(ctx context.Context, ev *Event, actor *Actor) (ID, error) {
+	return s.record(ctx, ev, actor, nil)
+}
+
+func (s *Store) record(ctx context.Context, ev *Event, actor *Actor, toks []Token) (ID, error) {
 	if ev == nil {
 		return ID{}, errors.New("store: Record called with a nil event")
 	}
@@ -77,7 +95,12 @@ func (s *Store) Record(ctx context.Context, ev *Event, actor *Actor) (ID, error)
 	if err := ctx.Err(); err != nil {
 		return ID{}, err
 	}
-	req := &request{hasEvent: true, actorIdx: ev.Actor, ipIdx: ev.ClientIP}
+	req := &request{hasEvent: true, actorIdx: ev.Actor, ipIdx: ev.ClientIP, tokens: toks}
+	for _, tag := range ev.Tags {
+		if id, kind, ok := tokenTagID(tag); ok && len(req.tokenHits) < maxList {
+			req.tokenHits = append(req.tokenHits, tokenHit{id, kind})
+		}
+	}
 	if actor != nil {
 		a, err := encodeActor(actor)
 		if err != nil {
@@ -91,6 +114,7 @@ func (s *Store) Record(ctx context.Context, ev *Event, actor *Actor) (ID, error)
 	if ev.Kind == "" {
 		ev.Kind = "request"
 	}
+	req.evTime = ev.Time
 	if ev.BodyLen == 0 && len(ev.Body) > 0 {
 		ev.BodyLen = int64(len(ev.Body))
 	}
@@ -354,6 +378,7 @@ func (s *Store) apply(batch []*request) error {
 // the indexes and the counters in step with the records.
 type txWriter struct {
 	events, idxActor, idxIP, actors, actorSeen, actorKeys, meta *bolt.Bucket
+	tokens, tokenCreated, idxToken                              *bolt.Bucket
 	dEvents, dActors                                            int64
 	arena                                                       []byte
 }
@@ -367,6 +392,10 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		actorSeen: tx.Bucket(bActorSeen),
 		actorKeys: tx.Bucket(bActorKeys),
 		meta:      tx.Bucket(bMeta),
+
+		tokens:       tx.Bucket(bTokens),
+		tokenCreated: tx.Bucket(bTokenCreated),
+		idxToken:     tx.Bucket(bIdxToken),
 	}
 	// Event keys only grow: fill pages completely.
 	w.events.FillPercent = 1.0
@@ -442,9 +471,34 @@ func (w *txWriter) put(r *request) error {
 				return fmt.Errorf("put ip index: %w", err)
 			}
 		}
+		for _, h := range r.tokenHits {
+			if err := w.idxToken.Put(w.indexKey([]byte(h.id), key), empty); err != nil {
+				return fmt.Errorf("put token index: %w", err)
+			}
+			if r.callerID {
+				continue // a replaced event was counted when first stored
+			}
+			if err := w.hitToken(h.id, h.kind, r.evTime); err != nil {
+				return err
+			}
+		}
 	}
 	for i := range r.actors {
 		if err := w.putActor(&r.actors[i]); err != nil {
+			return err
+		}
+	}
+	for i := range r.tokens {
+		if err := w.putToken(&r.tokens[i], r.id, r.hasEvent); err != nil {
+			return err
+		}
+	}
+	if r.revoke != "" {
+		if err := w.revokeToken(r.revoke, r.revokeAt); err != nil {
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrBadTokenID) {
+				r.revokeErr = err
+				return nil
+			}
 			return err
 		}
 	}
@@ -510,9 +564,14 @@ func (w *txWriter) putActor(a *actorRec) error {
 
 // deleteIndexes removes the index entries of the stored event (key, val).
 func (w *txWriter) deleteIndexes(key, val []byte) error {
-	actor, ip, err := eventIndexFields(val)
+	actor, ip, toks, err := eventIndexFields(val)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", ID(key), err)
+	}
+	for _, t := range toks {
+		if err := w.idxToken.Delete(w.indexKey(t, key)); err != nil {
+			return err
+		}
 	}
 	if len(actor) > 0 {
 		if err := w.idxActor.Delete(w.indexKey(actor, key)); err != nil {

@@ -92,17 +92,20 @@ var (
 
 // Bucket names. See doc.go for their layout.
 var (
-	bEvents     = []byte("events")
-	bIdxActor   = []byte("idx_actor")
-	bIdxIP      = []byte("idx_ip")
-	bActors     = []byte("actors")
-	bActorSeen  = []byte("idx_actor_seen")
-	bActorKeys  = []byte("actor_keys")
-	bMeta       = []byte("meta")
-	allBuckets  = [][]byte{bEvents, bIdxActor, bIdxIP, bActors, bActorSeen, bActorKeys, bMeta}
-	mSchema     = []byte("schema")
-	mEventCount = []byte("events")
-	mActorCount = []byte("actors")
+	bEvents       = []byte("events")
+	bIdxActor     = []byte("idx_actor")
+	bIdxIP        = []byte("idx_ip")
+	bActors       = []byte("actors")
+	bActorSeen    = []byte("idx_actor_seen")
+	bActorKeys    = []byte("actor_keys")
+	bMeta         = []byte("meta")
+	bTokens       = []byte("tokens")
+	bTokenCreated = []byte("idx_token_created")
+	bIdxToken     = []byte("idx_token")
+	allBuckets    = [][]byte{bEvents, bIdxActor, bIdxIP, bActors, bActorSeen, bActorKeys, bMeta, bTokens, bTokenCreated, bIdxToken}
+	mSchema       = []byte("schema")
+	mEventCount   = []byte("events")
+	mActorCount   = []byte("actors")
 )
 
 // schemaVersion is the layout version written to meta/schema.

@@ -129,6 +129,9 @@ type Query struct {
 	// Actor and IP select events by actor ID and by client IP through their
 	// indexes; both together select events matching both.
 	Actor, IP string
+	// Token selects the events that presented a honeytoken (its 16-hex-digit
+	// ID), through the token index; Actor and IP then filter those.
+	Token string
 	// After and Before are exclusive ID bounds for paging: pass the last ID of
 	// a page as After (oldest-first paging) or Before (with Reverse).
 	After, Before ID
