@@ -66,6 +66,28 @@ type Options struct {
 	// client sees is on disk. When Record returns an error the connection
 	// is dropped without a response.
 	Record func(*Interaction) error
+	// Breadcrumb, when set, supplies the credentials embedded in responses
+	// that would naturally hold secrets: schema properties marked
+	// x-honeyapi-secret and {{ secret }} placeholders in bait bodies. It is
+	// called with the kind asked for, the field or variable name, and a
+	// seed that is stable for one object of one document (an AWS key id and
+	// its secret in one object share it). It returns the text to embed and
+	// the honeytoken it belongs to; ok false means synthesise as usual. A
+	// value that does not validate against its property's schema is not
+	// used. Breadcrumbs embedded in a response are listed in the
+	// Interaction.
+	Breadcrumb func(r *http.Request, kind, name string, seed []byte) (text string, b Breadcrumb, ok bool)
+}
+
+// Breadcrumb is a honeytoken embedded in a decoy response.
+type Breadcrumb struct {
+	TokenID string // the token's ID (16 hex digits)
+	Kind    string
+	Value   string // the token as minted (for AWS, the key id)
+	Fields  map[string]string
+	// Where says where in the response it was embedded, e.g.
+	// "GET /actuator/env AWS_ACCESS_KEY_ID"; the decoy fills it in.
+	Where string
 }
 
 // Interaction is one answered request, as handed to Options.Record.
@@ -80,6 +102,9 @@ type Interaction struct {
 	RespBytes  int
 	Tags       []string // "spec", "bait", "operation", "unknown_path"
 	Credential string   // the credential presented, if any (never logged)
+	// Breadcrumbs are the honeytokens embedded in the response (see
+	// Options.Breadcrumb), each once.
+	Breadcrumbs []Breadcrumb
 }
 
 var defaultEpoch = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -323,6 +348,7 @@ type exchange struct {
 	tooBig  bool
 	tags    []string
 	cred    string
+	crumbs  []Breadcrumb
 }
 
 // ServeHTTP answers a request as the decoy API would.
@@ -901,8 +927,9 @@ func (x *exchange) interaction() *Interaction {
 		Document:   x.doc.Name,
 		Status:     x.status,
 		RespBytes:  x.size,
-		Tags:       x.tags,
-		Credential: x.cred,
+		Tags:        x.tags,
+		Credential:  x.cred,
+		Breadcrumbs: x.crumbs,
 	}
 	if x.op != nil {
 		in.Operation = x.op.op.OperationID
@@ -917,6 +944,38 @@ func (x *exchange) interaction() *Interaction {
 		}
 	}
 	return in
+}
+
+// breadcrumb asks Options.Breadcrumb for a credential to embed; accept
+// checks the text (against the property's schema). Each token is listed
+// once in the interaction.
+func (x *exchange) breadcrumb(kind, name string, seed []byte, accept func(string) bool) (string, bool) {
+	if x.d.opts.Breadcrumb == nil {
+		return "", false
+	}
+	text, b, ok := x.d.opts.Breadcrumb(x.r, kind, name, seed)
+	if !ok || text == "" || accept != nil && !accept(text) {
+		return "", false
+	}
+	for _, c := range x.crumbs {
+		if c.TokenID == b.TokenID {
+			return text, true
+		}
+	}
+	if len(x.crumbs) < 64 {
+		b.Where = bounded(x.r.Method, 16) + " " + bounded(x.r.URL.Path, 256) + " " + bounded(name, 128)
+		x.crumbs = append(x.crumbs, b)
+	}
+	return text, true
+}
+
+// newSynth returns a response synthesiser for this exchange.
+func (x *exchange) newSynth() *synth {
+	g := newSynth(x.doc, x.base, x.d.opts.Epoch)
+	if x.d.opts.Breadcrumb != nil {
+		g.breadcrumb = x.breadcrumb
+	}
+	return g
 }
 
 func requestID() string {

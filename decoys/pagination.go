@@ -310,7 +310,7 @@ func (p *listPlan) decodeCursor(c string) int {
 	}
 	// Stripe-style: the cursor is the id of the last item seen.
 	if p.idSchema != nil && len(c) <= 128 {
-		g := newSynth(p.x.doc, p.x.base, p.x.d.opts.Epoch)
+		g := p.x.newSynth()
 		for i := 0; i < p.total; i++ {
 			if id, _ := p.idAt(g, i); id == c {
 				return i + 1 + len(p.created)

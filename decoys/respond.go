@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/honeyapi/honeyapi/templates"
@@ -138,7 +140,7 @@ func contentType(t string) string {
 func (x *exchange) success(coll, id string, over map[string]any) {
 	status, resp := successResponse(x.op.op, x.r.Method)
 	seed := x.d.seed(x.doc, coll, id)
-	g := newSynth(x.doc, x.base, x.d.opts.Epoch)
+	g := x.newSynth()
 	g.resource = coll
 	g.overrides = over
 	if id != "" {
@@ -167,7 +169,7 @@ func (x *exchange) create(coll string) {
 	var idName string
 	var idVal any
 	if media != nil && media.Schema != nil {
-		g := newSynth(x.doc, x.base, x.d.opts.Epoch)
+		g := x.newSynth()
 		if name, ps := findIDProp(x.doc, media.Schema); ps != nil {
 			idName = name
 			idVal = g.gen(ps, x.d.seed(x.doc, coll, "create", x.client, strconv.FormatInt(time.Now().UnixNano(), 10)), name, 1)
@@ -192,7 +194,7 @@ func (x *exchange) create(coll string) {
 	if status == http.StatusCreated || status == http.StatusAccepted {
 		x.header("Location", loc)
 	}
-	g := newSynth(x.doc, x.base, x.d.opts.Epoch)
+	g := x.newSynth()
 	g.resource = coll
 	g.overrides = over
 	g.root = true
@@ -374,7 +376,7 @@ func (x *exchange) example(media *openapi3.MediaType) (any, bool) {
 			return nil, false
 		}
 	}
-	g := newSynth(x.doc, x.base, x.d.opts.Epoch)
+	g := x.newSynth()
 	return rehostAll(fromPlain(ex, x.doc.order), g), true
 }
 
@@ -522,7 +524,7 @@ func (x *exchange) fail(status int, message string) {
 			resp = r.Value
 		}
 	}
-	g := newSynth(x.doc, x.base, x.d.opts.Epoch)
+	g := x.newSynth()
 	g.errCtx = &errContext{status: status, message: message, path: bounded(x.r.URL.Path, 256)}
 	if resp == nil {
 		body := appendJSON(nil, &object{keys: []string{"error", "message"}, vals: []any{http.StatusText(status), message}})
@@ -658,7 +660,15 @@ func (x *exchange) serveFixed(fp fixedPath) {
 	}
 	if fp.bait != nil {
 		host := strings.TrimPrefix(strings.TrimPrefix(x.base, "https://"), "http://")
-		body, err := templates.Render(*fp.bait, templates.BaitData{Host: host, BaseURL: x.base}, x.d.secret)
+		data := templates.BaitData{Host: host, BaseURL: x.base}
+		if x.d.opts.Breadcrumb != nil {
+			seed := []byte(fp.doc.Name + "\x00" + x.path)
+			data.Secret = func(kind, name string) string {
+				v, _ := x.breadcrumb(kind, name, seed, nil)
+				return v // empty: Render makes its own value
+			}
+		}
+		body, err := templates.Render(*fp.bait, data, x.d.secret)
 		if err != nil {
 			x.fail(http.StatusNotFound, "Not Found")
 			return
@@ -681,6 +691,22 @@ func (x *exchange) serveFixed(fp fixedPath) {
 // specBytes renders the document as JSON and YAML once, keeping key order.
 func (d *Document) specBytes() ([]byte, []byte) {
 	d.specOnce.Do(func() {
+		if bytes.Contains(d.Raw, []byte(extPrefix)) {
+			// Our own vendor extensions would give the decoy away.
+			var n yaml.Node
+			if yaml.Unmarshal(d.Raw, &n) == nil {
+				stripExtensions(&n, 0)
+				d.specJSON = appendJSON(nil, nodeValue(&n, 0))
+				clearStyle(&n, 0)
+				var buf bytes.Buffer
+				enc := yaml.NewEncoder(&buf)
+				enc.SetIndent(2)
+				if enc.Encode(&n) == nil {
+					d.specYAML = buf.Bytes()
+					return
+				}
+			}
+		}
 		if d.yaml {
 			d.specYAML = d.Raw
 			d.specJSON = yamlToJSON(d.Raw)
@@ -690,6 +716,29 @@ func (d *Document) specBytes() ([]byte, []byte) {
 		}
 	})
 	return d.specJSON, d.specYAML
+}
+
+// extPrefix starts honeyapi's own vendor extensions (x-honeyapi-secret),
+// which are removed from the documents the decoy serves.
+const extPrefix = "x-honeyapi-"
+
+func stripExtensions(n *yaml.Node, depth int) {
+	if depth > 512 {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if strings.HasPrefix(n.Content[i].Value, extPrefix) {
+				continue
+			}
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+		n.Content = kept
+	}
+	for _, c := range n.Content {
+		stripExtensions(c, depth+1)
+	}
 }
 
 func decodeJSON(b []byte) (any, error) {

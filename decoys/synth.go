@@ -1,6 +1,7 @@
 package decoys
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -55,6 +56,12 @@ type synth struct {
 	errCtx    *errContext       // non-nil while generating an error body
 	list      *listPlan         // non-nil while generating a collection page
 	resource  string            // the collection key, for URLs
+
+	// breadcrumb embeds honeytokens in x-honeyapi-secret properties
+	// (nil: synthesise them like any string); objSeed is the seed of the
+	// object being generated.
+	breadcrumb func(kind, name string, seed []byte, accept func(string) bool) (string, bool)
+	objSeed    uint64
 }
 
 type errContext struct {
@@ -288,6 +295,16 @@ func (g *synth) gen(sr *openapi3.SchemaRef, seed uint64, name string, depth int)
 	s := g.doc.flat(sr.Value)
 	if s.Const != nil {
 		return s.Const
+	}
+	if g.breadcrumb != nil && !g.request && g.errCtx == nil {
+		if kind, ok := s.Extensions["x-honeyapi-secret"].(string); ok {
+			seed := binary.BigEndian.AppendUint64([]byte(g.doc.Name+"\x00"), g.objSeed)
+			if v, ok := g.breadcrumb(kind, name, seed, func(v string) bool {
+				return s.VisitJSON(v, openapi3.VisitAsResponse(), openapi3.EnableFormatValidation()) == nil
+			}); ok {
+				return v
+			}
+		}
 	}
 	if len(s.OneOf) > 0 || len(s.AnyOf) > 0 {
 		return g.choice(s, seed, name, depth)
@@ -643,6 +660,9 @@ func discriminatorValue(disc *openapi3.Discriminator, branch *openapi3.SchemaRef
 }
 
 func (g *synth) object(s *openapi3.Schema, seed uint64, name string, depth int) any {
+	savedSeed := g.objSeed
+	g.objSeed = seed
+	defer func() { g.objSeed = savedSeed }()
 	o := &object{}
 	isRoot := g.root
 	g.root = false
