@@ -57,7 +57,12 @@ func (rec *Recorder) Record(in *decoys.Interaction) error {
 	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
 	defer cancel()
 	rec.saveMerged(ctx)
-	_, err := rec.opts.Store.Record(ctx, ev, actor)
+	var err error
+	if crumbs := rec.breadcrumbTokens(in, ev); len(crumbs) > 0 {
+		_, err = rec.opts.Store.RecordWithTokens(ctx, ev, actor, crumbs...)
+	} else {
+		_, err = rec.opts.Store.Record(ctx, ev, actor)
+	}
 	return err
 }
 
@@ -111,16 +116,7 @@ func (rec *Recorder) Event(in *decoys.Interaction) *store.Event {
 	setBody(ev, in.Body, in.BodyLen)
 	setClient(ev, c, r.UserAgent())
 	if rec.opts.Minter != nil {
-		for _, h := range rec.opts.Minter.Detect(r, in.Body) {
-			if len(ev.Tags) == 0 || ev.Tags[0] != TagTokenUsed {
-				ev.Tags = append([]string{TagTokenUsed}, ev.Tags...)
-			}
-			ev.Tags = append(ev.Tags, "token:"+string(h.Kind)+":"+h.ID.String())
-			if ev.Note != "" {
-				ev.Note += "; "
-			}
-			ev.Note += "honeytoken " + h.ID.String() + " (" + string(h.Kind) + ") presented in " + h.Where
-		}
+		tagHits(ev, rec.opts.Minter.Detect(r, in.Body))
 	}
 	return ev
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/honeyapi/honeyapi/store"
+	"github.com/honeyapi/honeyapi/tokens"
 )
 
 // AdminOptions configure the admin handler.
@@ -23,6 +24,11 @@ type AdminOptions struct {
 	Store *store.Store
 	// Logger receives refused requests (never the presented token).
 	Logger *zerolog.Logger
+	// Minter mints tokens for POST /api/v1/tokens. Optional.
+	Minter *tokens.Minter
+	// Sighting records a sighting reported to POST /api/v1/sightings
+	// (recorder.Recorder.Sighting). Optional.
+	Sighting func(s tokens.Sighting, remote string) (store.ID, []tokens.Hit, error)
 }
 
 // Admin is the admin listener's handler.
@@ -48,6 +54,7 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 	a.mux.Handle("GET /api/v1/events/{id}", a.auth(a.getEvent))
 	a.mux.Handle("GET /api/v1/actors", a.auth(a.listActors))
 	a.mux.Handle("GET /api/v1/actors/{id}", a.auth(a.getActor))
+	a.tokenRoutes()
 	a.mux.Handle("/", a.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin route")
 	}))
@@ -137,6 +144,7 @@ func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 
 // EventQuery parses the query parameters of GET /api/v1/events: since and
 // until (RFC 3339 times or durations before now such as 15m), actor, ip,
+// token (the events that presented a honeytoken),
 // after and before (event ids), limit (1–1000, default 100) and order
 // (desc, the default, newest first; or asc).
 func EventQuery(v map[string][]string) (store.Query, error) {
@@ -146,7 +154,10 @@ func EventQuery(v map[string][]string) (store.Query, error) {
 		}
 		return ""
 	}
-	q := store.Query{Actor: bounded(get("actor"), 128), IP: bounded(get("ip"), 64), Limit: 100, Reverse: true}
+	q := store.Query{Actor: bounded(get("actor"), 128), IP: bounded(get("ip"), 64), Token: bounded(get("token"), 16), Limit: 100, Reverse: true}
+	if q.Token != "" && len(q.Token) != 16 {
+		return q, errors.New("token must be a token id (16 hex digits)")
+	}
 	var err error
 	if s := get("since"); s != "" {
 		if q.Since, err = parseTime(s); err != nil {

@@ -45,7 +45,15 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	if err == nil {
 		return exitOK
 	}
+	var q quietExit
+	if errors.As(err, &q) {
+		return q.code
+	}
 	fmt.Fprintf(stderr, "honeyapi: %v\n", err)
+	var ce codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
 	var ue usageError
 	if !a.started || errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -60,7 +68,8 @@ func newRootCmd(a *app) *cobra.Command {
 		Short: "Decoy APIs from OpenAPI documents, to catch whoever probes them",
 		Long: `honeyapi serves decoy APIs generated from OpenAPI documents: realistic,
 consistent synthetic responses for every operation, with each interaction
-logged. Run "honeyapi serve" to start a sensor with a built-in template.`,
+logged; honeytokens that are recognised wherever they are presented. Run
+"honeyapi serve" to start a sensor with a built-in template.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(*cobra.Command, []string) {
@@ -79,6 +88,7 @@ logged. Run "honeyapi serve" to start a sensor with a built-in template.`,
 		newEventsCmd(a),
 		newActorsCmd(a),
 		newDBCmd(a),
+		newTokensCmd(a),
 		newVersionCmd(a),
 	)
 	return root

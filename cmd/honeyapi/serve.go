@@ -114,7 +114,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err := tracker.Load(st); err != nil {
 		return fmt.Errorf("serve: loading actors: %w", err)
 	}
-	minter, err := tokens.NewMinter(id.Secret, tokens.MinterOptions{DecoyHost: decoyHost(cfg)})
+	minter, err := tokens.NewMinter(id.Secret, tokens.MinterOptions{DecoyHost: decoyHost(cfg), DNSZone: cfg.Tokens.DNSZone})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -132,6 +132,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		StateMaxObjects: cfg.Decoy.StateMaxObjects,
 		Logger:          &decoyLog,
 		Record:          rec.Record,
+		Breadcrumb:      rec.Breadcrumb,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: building decoys: %w", err)
@@ -152,7 +153,8 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		return fmt.Errorf("serve: admin listener: %w", err)
 	}
 	adminLog := logger.With().Str("component", "admin").Logger()
-	admin, err := web.NewAdmin(web.AdminOptions{Token: tok.Token, Store: st, Logger: &adminLog})
+	admin, err := web.NewAdmin(web.AdminOptions{Token: tok.Token, Store: st, Logger: &adminLog,
+		Minter: minter, Sighting: rec.Sighting})
 	if err != nil {
 		return err
 	}
@@ -335,6 +337,9 @@ func decoyTLS(cfg *config.Config) (*tls.Config, error) {
 // canary URLs): the public URL's host if configured, else the built-in
 // default.
 func decoyHost(cfg *config.Config) string {
+	if cfg.Tokens.DecoyHost != "" {
+		return cfg.Tokens.DecoyHost
+	}
 	if u, err := url.Parse(cfg.Decoy.PublicURL); err == nil && u.Host != "" {
 		return u.Host
 	}

@@ -69,6 +69,29 @@ type Config struct {
 
 	// Store holds the settings of the event database.
 	Store Store `yaml:"store"`
+
+	// Tokens holds the settings of honeytokens.
+	Tokens Tokens `yaml:"tokens"`
+}
+
+// Tokens holds the settings of honeytokens (package tokens) and of the DNS
+// beacon listener (package beacon).
+type Tokens struct {
+	// DecoyHost is the host URL-bearing tokens point at (JWT issuers,
+	// database URLs, canary URLs, kubeconfig servers, .aws/config
+	// endpoint_url). Empty: the host of decoy.public_url, else
+	// api.internal.corp. Point it (DNS or /etc/hosts of the machines where
+	// tokens are seeded) at the decoy listener.
+	DecoyHost string `yaml:"decoy_host"`
+	// DNSZone is the zone DNS-beacon tokens are minted under, delegated to
+	// this server's DNS listener. Empty: no DNS tokens.
+	DNSZone string `yaml:"dns_zone"`
+	// DNSListen is the address of the authoritative DNS listener (UDP and
+	// TCP), e.g. ":53". Empty: no DNS listener.
+	DNSListen string `yaml:"dns_listen"`
+	// DNSAnswer is the IP address token names resolve to (A or AAAA);
+	// empty answers them with no address (NODATA).
+	DNSAnswer string `yaml:"dns_answer"`
 }
 
 // Store holds the settings of the event database (package store).
@@ -211,6 +234,17 @@ func (c *Config) Validate() error {
 		if err := checkPublicURL(c.Decoy.PublicURL); err != nil {
 			bad("decoy.public_url", "%v", err)
 		}
+	}
+	if z := c.Tokens.DNSZone; z != "" && (len(z) > 200 || strings.ContainsAny(z, " /:@") || !strings.Contains(strings.Trim(z, "."), ".")) {
+		bad("tokens.dns_zone", "%q is not a DNS zone such as t.example.net", z)
+	}
+	if a := c.Tokens.DNSAnswer; a != "" {
+		if _, err := netip.ParseAddr(a); err != nil {
+			bad("tokens.dns_answer", "%q is not an IP address", a)
+		}
+	}
+	if h := c.Tokens.DecoyHost; h != "" && (len(h) > 253 || strings.ContainsAny(h, " /@?#")) {
+		bad("tokens.decoy_host", "%q is not a host name", h)
 	}
 	if c.Decoy.MaxBodyBytes <= 0 {
 		bad("decoy.max_body_bytes", "%d must be positive", c.Decoy.MaxBodyBytes)

@@ -32,6 +32,10 @@ var samples = map[string][3]string{
 	"store.durability":        {"async", "strict", "async"},
 	"store.max_bytes":         {"10000000", "20000000", "30000000"},
 	"store.retention":         {"1h0m0s", "2h0m0s", "3h0m0s"},
+	"tokens.decoy_host":       {"a.internal", "b.internal", "c.internal"},
+	"tokens.dns_zone":         {"a.example.net", "b.example.net", "c.example.net"},
+	"tokens.dns_listen":       {"127.0.0.1:5301", "127.0.0.1:5302", "127.0.0.1:5303"},
+	"tokens.dns_answer":       {"192.0.2.1", "192.0.2.2", "2001:db8::3"},
 }
 
 // yamlFor writes key: value in YAML, nesting dotted keys.

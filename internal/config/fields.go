@@ -95,6 +95,18 @@ var fields = []Field{
 	{Key: "store.retention", Env: "HONEYAPI_RETENTION", Flag: "retention",
 		Usage: "how long events are kept (Go duration; 0 keeps them until size forces them out)",
 		ptr:   func(c *Config) any { return &c.Store.Retention }},
+	{Key: "tokens.decoy_host", Env: "HONEYAPI_TOKEN_HOST", Flag: "token-host",
+		Usage: "host URL-bearing honeytokens point at (jwt iss, dburl, url, kubeconfig, .aws/config); empty: decoy.public_url's host, else api.internal.corp",
+		ptr:   func(c *Config) any { return &c.Tokens.DecoyHost }},
+	{Key: "tokens.dns_zone", Env: "HONEYAPI_DNS_ZONE", Flag: "dns-zone",
+		Usage: "zone DNS-beacon tokens are minted under (delegate it to dns_listen); empty: no dns tokens",
+		ptr:   func(c *Config) any { return &c.Tokens.DNSZone }},
+	{Key: "tokens.dns_listen", Env: "HONEYAPI_DNS_LISTEN", Flag: "dns-listen",
+		Usage: "address of the authoritative DNS listener for the zone (UDP and TCP, e.g. :53); empty: off",
+		ptr:   func(c *Config) any { return &c.Tokens.DNSListen }},
+	{Key: "tokens.dns_answer", Env: "HONEYAPI_DNS_ANSWER", Flag: "dns-answer",
+		Usage: "IP address DNS-beacon names resolve to; empty: no address (the lookup alone fires)",
+		ptr:   func(c *Config) any { return &c.Tokens.DNSAnswer }},
 }
 
 // Fields returns the table of settings, in reference order.

@@ -1,0 +1,62 @@
+package tokens
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestFindAndScan(t *testing.T) {
+	m := newTestMinter(t, testSecret)
+	gh, _ := m.New(GitHub)
+	aws, _ := m.New(AWS)
+	basic, _ := m.New(Basic)
+	db, _ := m.New(DBURL)
+	other, _ := newTestMinter(t, otherSecret).New(GitHub)
+
+	b64 := base64.StdEncoding.EncodeToString([]byte(basic.Fields["username"] + ":" + basic.Value))
+	log := strings.Join([]string{
+		`10.0.0.7 - - [21/Nov/2026:10:00:00 +0000] "GET /repos HTTP/1.1" 200 512 "-" "curl/8.5.0" auth="Bearer ` + gh.Value + `"`,
+		`{"level":"info","msg":"request","headers":{"authorization":"Basic ` + b64 + `"}}`,
+		`nothing here ` + other.Value,
+		`export AWS_ACCESS_KEY_ID=` + aws.Value + `; psql "` + db.Value + `"`,
+		strings.Repeat("x", 300<<10) + " " + gh.Value, // a long line still scanned whole
+	}, "\n")
+
+	hits := m.Find(log)
+	found := map[ID]bool{}
+	for _, h := range hits {
+		found[h.ID] = true
+	}
+	for _, tok := range []Token{gh, aws, basic, db} {
+		if !found[tok.ID] {
+			t.Errorf("Find missed %s %q", tok.Kind, tok.Value)
+		}
+	}
+	if len(hits) != 4 {
+		t.Errorf("Find returned %d hits, want 4 (each token once)", len(hits))
+	}
+
+	var lines []string
+	err := m.Scan(strings.NewReader(log), func(line int, h Hit) error {
+		lines = append(lines, fmt.Sprintf("%d:%s", line, h.Kind))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(lines, " "); got != "1:github 2:basic 4:aws 4:dburl 5:github" {
+		t.Fatalf("Scan found %q", got)
+	}
+	// A line longer than maxScanLine is read in pieces and numbered once.
+	long := strings.Repeat("y", maxScanLine+10) + " " + aws.Value + "\n" + gh.Value + "\n"
+	lines = nil
+	m.Scan(strings.NewReader(long), func(line int, h Hit) error {
+		lines = append(lines, fmt.Sprintf("%d:%s", line, h.Kind))
+		return nil
+	})
+	if got := strings.Join(lines, " "); got != "1:aws 2:github" {
+		t.Fatalf("long lines: %q", got)
+	}
+}
