@@ -53,10 +53,13 @@ func TestHealthzIsOpen(t *testing.T) {
 
 func TestEveryAPIRouteRequiresTheToken(t *testing.T) {
 	a, _ := newTestAdmin(t)
-	routes := []string{"/api/v1/events", "/api/v1/events/01JD0000000000000000000000", "/api/v1/actors", "/api/v1/actors/act_x", "/api/v1/nothing", "/"}
-	for _, p := range routes {
+	routes := []string{"GET /api/v1/events", "GET /api/v1/events/01JD0000000000000000000000", "GET /api/v1/actors", "GET /api/v1/actors/act_x",
+		"GET /api/v1/tokens", "POST /api/v1/tokens", "GET /api/v1/tokens/0123456789abcdef", "POST /api/v1/tokens/0123456789abcdef/revoke",
+		"POST /api/v1/sightings", "GET /api/v1/nothing", "GET /"}
+	for _, route := range routes {
+		method, p, _ := strings.Cut(route, " ")
 		for _, auth := range []string{"", "Bearer wrong-token", "Basic " + token, "Bearer " + token + "x", "Bearer"} {
-			rec := call(a, "GET", p, auth)
+			rec := call(a, method, p, auth)
 			if rec.Code != http.StatusUnauthorized {
 				t.Errorf("GET %s with %q: %d, want 401", p, auth, rec.Code)
 			}
