@@ -920,13 +920,13 @@ func (d *Decoy) log(x *exchange) {
 
 func (x *exchange) interaction() *Interaction {
 	in := &Interaction{
-		Request:    x.r,
-		Start:      x.start,
-		Body:       x.body,
-		BodyLen:    x.bodyLen,
-		Document:   x.doc.Name,
-		Status:     x.status,
-		RespBytes:  x.size,
+		Request:     x.r,
+		Start:       x.start,
+		Body:        x.body,
+		BodyLen:     x.bodyLen,
+		Document:    x.doc.Name,
+		Status:      x.status,
+		RespBytes:   x.size,
 		Tags:        x.tags,
 		Credential:  x.cred,
 		Breadcrumbs: x.crumbs,

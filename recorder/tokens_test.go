@@ -139,9 +139,9 @@ func TestGuardHitAndSightingAreEvents(t *testing.T) {
 
 	aws, _ := m.New(tokens.AWS)
 	id, sh, err := rec.Sighting(tokens.Sighting{
-		Text:      `level=warn msg="s3 access denied" key=` + aws.Value,
-		Source:    "vector:cloudtrail", Where: "CloudTrail userIdentity.accessKeyId",
-		ClientIP:  "192.0.2.44", UserAgent: "aws-cli/2.15.0", Time: time.Now().Add(-time.Hour),
+		Text:   `level=warn msg="s3 access denied" key=` + aws.Value,
+		Source: "vector:cloudtrail", Where: "CloudTrail userIdentity.accessKeyId",
+		ClientIP: "192.0.2.44", UserAgent: "aws-cli/2.15.0", Time: time.Now().Add(-time.Hour),
 		Signature: tokens.SignatureValid,
 	}, "127.0.0.1:9999")
 	if err != nil || len(sh) != 1 || sh[0].Kind != tokens.AWS {
