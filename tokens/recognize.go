@@ -15,54 +15,82 @@ func (m *Minter) Recognize(s string) (ID, Kind, bool) {
 	if n < 20 || n > maxRecognize {
 		return ID{}, "", false
 	}
+	// A failed prefixed check falls through to the shapes: a DNS name's
+	// first label may start like another kind's prefix ("xox…", "eyJ…").
 	switch s[0] {
 	case 'A':
 		if n == 20 && s[:4] == "AKIA" {
-			return m.recognizeAWS(s)
+			if id, k, ok := m.recognizeAWS(s); ok {
+				return id, k, ok
+			}
 		}
 		if n == 39 && s[:6] == "AIzaSy" && allIn(s[6:], &isBase64u) {
-			return m.verify(s, 7, base64u, Google, "")
+			if id, k, ok := m.verify(s, 7, base64u, Google, ""); ok {
+				return id, k, ok
+			}
 		}
 	case 'g':
 		if n == 40 && s[:2] == "gh" && s[3] == '_' && (s[2] == 'p' || s[2] == 'o' || s[2] == 's') {
-			return m.recognizeChecksummed(s, GitHub, 4)
+			if id, k, ok := m.recognizeChecksummed(s, GitHub, 4); ok {
+				return id, k, ok
+			}
 		}
 		if n == 93 {
-			return m.recognizeFineGrained(s)
+			if id, k, ok := m.recognizeFineGrained(s); ok {
+				return id, k, ok
+			}
 		}
 		if n == 26 && s[:6] == "glpat-" && allIn(s[6:], &isBase64u) {
-			return m.verify(s, 7, base64u, GitLab, "")
+			if id, k, ok := m.verify(s, 7, base64u, GitLab, ""); ok {
+				return id, k, ok
+			}
 		}
 	case 'x':
 		if n >= 50 && n <= 100 && s[:3] == "xox" {
-			return m.recognizeSlack(s)
+			if id, k, ok := m.recognizeSlack(s); ok {
+				return id, k, ok
+			}
 		}
 	case 's', 'r':
 		if n == 107 && s[1:10] == "k_live_51" && allIn(s[10:], &isBase62) {
-			return m.verify(s, 7, base62, Stripe, "")
+			if id, k, ok := m.verify(s, 7, base62, Stripe, ""); ok {
+				return id, k, ok
+			}
 		}
 		if n == 164 && s[:8] == "sk-proj-" && s[82:90] == "T3BlbkFJ" && allIn(s[8:82], &isBase64u) && allIn(s[90:], &isBase64u) {
-			return m.verify(s, 7, base64u, OpenAI, "")
+			if id, k, ok := m.verify(s, 7, base64u, OpenAI, ""); ok {
+				return id, k, ok
+			}
 		}
 	case 'n':
 		if n == 40 && s[:4] == "npm_" {
-			return m.recognizeChecksummed(s, NPM, 4)
+			if id, k, ok := m.recognizeChecksummed(s, NPM, 4); ok {
+				return id, k, ok
+			}
 		}
 	case 'e':
 		if n > 40 && s[:3] == "eyJ" {
-			return m.recognizeJWT(s)
+			if id, k, ok := m.recognizeJWT(s); ok {
+				return id, k, ok
+			}
 		}
 	case 'd':
 		if n == 36 && s[:9] == "dckr_pat_" && allIn(s[9:], &isBase64u) {
-			return m.verify(s, 7, base64u, Docker, "")
+			if id, k, ok := m.verify(s, 7, base64u, Docker, ""); ok {
+				return id, k, ok
+			}
 		}
 	case 'p':
 		if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
-			return m.recognizeURL(s)
+			if id, k, ok := m.recognizeURL(s); ok {
+				return id, k, ok
+			}
 		}
 	case 'h':
 		if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
-			return m.recognizeURL(s)
+			if id, k, ok := m.recognizeURL(s); ok {
+				return id, k, ok
+			}
 		}
 	}
 	return m.recognizeShape(s)

@@ -60,3 +60,38 @@ func TestFindAndScan(t *testing.T) {
 		t.Fatalf("long lines: %q", got)
 	}
 }
+
+// A DNS token whose label starts like another kind's prefix ("xox…" for
+// Slack, "eyJ…" for a JWT once a resolver randomises case) is still
+// recognised: the prefixed checks fall through to the shapes.
+func TestRecognizeDNSLabelsThatLookLikePrefixes(t *testing.T) {
+	m, err := NewMinter(testSecret, MinterOptions{DNSZone: "beacons.internal.example.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for i := 0; i < 1_000_000 && len(found) < 2; i++ {
+		tok, err := m.NewSeeded(DNS, []byte(fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		switch {
+		case strings.HasPrefix(tok.Value, "xox"):
+			v, found["xox"] = tok.Value, true
+		case strings.HasPrefix(tok.Value, "eyj"):
+			v, found["eyJ"] = "eyJ"+tok.Value[3:], true
+		default:
+			continue
+		}
+		if len(v) < 50 || len(v) > 100 {
+			t.Fatalf("test setup: %q is not in the Slack length range", v)
+		}
+		if id, kind, ok := m.Recognize(v); !ok || id != tok.ID || kind != DNS {
+			t.Fatalf("Recognize(%q) = %v %v %v", v, id, kind, ok)
+		}
+	}
+	if len(found) < 2 {
+		t.Fatalf("found only %v in a million seeded tokens", found)
+	}
+}
