@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/honeyapi/honeyapi/beacon"
 	"github.com/honeyapi/honeyapi/decoys"
 	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/store"
@@ -240,4 +241,30 @@ func bounded(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// DNS records a lookup of a DNS-beacon token: a beacon.Options.OnQuery
+// function. The client is the resolver (or, with EDNS Client Subnet, the
+// network behind it, kept in the note).
+func (rec *Recorder) DNS(q beacon.Query) {
+	ev := &store.Event{
+		Time: q.Time, Kind: KindDNS, Listener: "dns",
+		Remote: q.Resolver.String(), ClientIP: q.Resolver.Addr().Unmap().String(),
+		Proto: strings.ToUpper(q.Proto), Method: q.Type, Host: bounded(q.Name, 512),
+	}
+	tags := []string{"dns:" + strings.ToLower(q.Proto)}
+	if q.RecursionDesired {
+		tags = append(tags, "dns:rd") // asked directly, not through a resolver
+	}
+	ev.Tags = tags
+	tagHits(ev, []tokens.Hit{{ID: q.Token, Kind: q.Kind, Where: "a DNS " + q.Type + " lookup of " + bounded(q.Name, 256)}})
+	if q.ClientSubnet != "" {
+		ev.Note += "; EDNS client subnet " + q.ClientSubnet
+	}
+	if q.DNSSECOK {
+		ev.Note += "; resolver sets DNSSEC OK"
+	}
+	if _, err := rec.store(ev, ""); err != nil && rec.opts.Logger != nil {
+		rec.opts.Logger.Error().Err(err).Msg("recording a DNS beacon lookup failed")
+	}
 }

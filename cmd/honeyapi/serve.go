@@ -159,15 +159,29 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		return err
 	}
 
+	dnsSrv, dnsAddr, err := startBeacon(cfg, minter, rec, logger)
+	if err != nil {
+		decoyLn.Close()
+		adminLn.Close()
+		return err
+	}
+
 	decoySrv := newHTTPServer(newDecoyHandler(d, logger), logger.With().Str("component", "decoy_http").Logger())
 	adminSrv := newHTTPServer(admin, logger.With().Str("component", "admin_http").Logger())
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- serveOn(decoySrv, decoyLn, "decoy", true) }()
 	go func() { errc <- serveOn(adminSrv, adminLn, "admin", false) }()
+	if dnsSrv != nil {
+		go func() {
+			if err := dnsSrv.run(); err != nil {
+				errc <- err
+			}
+		}()
+	}
 
 	secretSource := "key_file"
 	if id.Source == "config" {
@@ -184,6 +198,9 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		Str("secret_source", secretSource).
 		Str("tls", cfg.TLS).
 		Str("durability", cfg.Store.Durability).
+		Str("dns_listen", dnsAddr).
+		Str("dns_zone", cfg.Tokens.DNSZone).
+		Str("token_host", minter.DecoyHost()).
 		Msg("serving")
 
 	if !isLoopback(adminLn.Addr()) {
@@ -210,6 +227,11 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	}
 	shutdown("decoy", decoySrv)
 	shutdown("admin", adminSrv)
+	if dnsSrv != nil {
+		if err := dnsSrv.srv.Shutdown(drainCtx); err != nil {
+			logger.Warn().Err(err).Msg("dns listener: drain timed out")
+		}
+	}
 	logger.Info().Msg("stopped")
 	return serveErr
 }

@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/honeyapi/honeyapi/store"
 	"github.com/honeyapi/honeyapi/web"
@@ -148,5 +151,49 @@ func TestTokensThroughTheRunningServer(t *testing.T) {
 	}
 	if code, _, _ := runCLIEnv(t, env, "tokens", "revoke", "--db", db, tok.ID); code != 0 {
 		t.Fatalf("revoke via the API: %d", code)
+	}
+}
+
+// TestDNSBeaconThroughTheServer: a DNS token minted by the CLI fires when
+// any resolver looks it up at the server's DNS listener.
+func TestDNSBeaconThroughTheServer(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	s := startSensor(t, db, "--dns-zone", "t.example.test", "--dns-listen", "127.0.0.1:0", "--dns-answer", "192.0.2.10")
+	dnsAddr, _ := s.startup["dns_listen"].(string)
+	if dnsAddr == "" {
+		t.Fatalf("no dns_listen in the startup line: %v", s.startup)
+	}
+	env := map[string]string{"HONEYAPI_ADMIN_LISTEN": s.admin, "HONEYAPI_DNS_ZONE": "t.example.test"}
+	code, out, errOut := runCLIEnv(t, env, "tokens", "new", "dns", "--db", db, "--json", "--note", "wiki page")
+	var tok store.Token
+	if code != 0 || json.Unmarshal([]byte(out), &tok) != nil || !strings.HasSuffix(tok.Value, ".t.example.test") {
+		t.Fatalf("tokens new dns: %d %q %q", code, out, errOut)
+	}
+	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second}
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(strings.ToUpper(tok.Value[:1])+tok.Value[1:]), dns.TypeA)
+	r, _, err := c.Exchange(m, dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.10" || !r.Authoritative {
+		t.Fatalf("answer: %v", r)
+	}
+	// The lookup is recorded (OnQuery runs off the answer path: wait for it).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, out, _ = runCLIEnv(t, env, "tokens", "show", "--db", db, tok.ID, "--json")
+		var detail web.TokenDetail
+		if code == 0 && json.Unmarshal([]byte(out), &detail) == nil && len(detail.Hits) == 1 {
+			h := detail.Hits[0]
+			if h.Kind != "dns" || h.ClientIP != "127.0.0.1" || h.Method != "A" || !strings.Contains(h.Host, tok.Value[1:]) {
+				t.Fatalf("dns hit event = %+v", h)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no hit recorded: %q", out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
