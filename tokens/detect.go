@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -43,7 +44,21 @@ const (
 // X-Amz-Credential), cookies, and JSON or form bodies. Each distinct token
 // is reported once, at the first place it was found.
 func (m *Minter) Detect(r *http.Request, body []byte) []Hit {
-	d := detector{m: m, seen: map[ID]bool{}}
+	d := detector{m: m, seen: map[ID]bool{}, r: r, body: body}
+	if r.ContentLength >= 0 {
+		d.bodyComplete = int64(len(body)) >= r.ContentLength
+	} else {
+		d.bodyComplete = len(body) < maxDetectBody
+	}
+	// The path: a canary URL fires when it is fetched (its carrier is the
+	// last segment), and tokens travel in paths too (/keys/<key>).
+	if p := r.URL.Path; len(p) <= 4096 {
+		for i, seg := range strings.SplitN(strings.Trim(p, "/"), "/", 32) {
+			if len(seg) >= 20 && i < 31 {
+				d.check(seg, "path")
+			}
+		}
+	}
 	for name, values := range r.Header {
 		for _, v := range values {
 			if strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization") {
@@ -62,7 +77,9 @@ func (m *Minter) Detect(r *http.Request, body []byte) []Hit {
 	for name, values := range r.URL.Query() {
 		for _, v := range values {
 			if strings.EqualFold(name, "X-Amz-Credential") {
-				d.check(strings.SplitN(v, "/", 2)[0], "query parameter "+name)
+				d.checkSigned(strings.SplitN(v, "/", 2)[0], "query parameter "+name, func() string {
+					return m.verifyPresigned(r, d.body, d.bodyComplete)
+				})
 				continue
 			}
 			d.check(v, "query parameter "+bounded(name, 64))
@@ -101,6 +118,10 @@ type detector struct {
 	seen   map[ID]bool
 	hits   []Hit
 	values int
+	// The request and its whole body, as read, for SigV4 verification.
+	r            *http.Request
+	body         []byte
+	bodyComplete bool
 }
 
 func (d *detector) check(v, where string) {
@@ -114,6 +135,27 @@ func (d *detector) check(v, where string) {
 	if id, kind, ok := d.m.Recognize(strings.TrimSpace(v)); ok && !d.seen[id] {
 		d.seen[id] = true
 		d.hits = append(d.hits, Hit{ID: id, Kind: kind, Where: where})
+	}
+}
+
+// checkSigned is check for an AWS key id presented in a SigV4 or SigV4a
+// signature: the hit for it (new here, or found earlier at another place)
+// gets the signature's verdict, computed only for a honeytoken key id.
+func (d *detector) checkSigned(keyID, where string, verdict func() string) {
+	n := len(d.hits)
+	d.check(keyID, where)
+	i := len(d.hits) - 1
+	if len(d.hits) == n {
+		id, kind, ok := d.m.Recognize(strings.TrimSpace(bounded(keyID, 4096)))
+		if !ok || kind != AWS {
+			return
+		}
+		if i = slices.IndexFunc(d.hits, func(h Hit) bool { return h.ID == id }); i < 0 {
+			return
+		}
+	}
+	if h := &d.hits[i]; h.Kind == AWS && h.Signature == "" {
+		h.Signature = verdict()
 	}
 }
 
@@ -136,7 +178,9 @@ func (d *detector) authorization(name, v string) {
 		for _, part := range strings.Split(rest, ",") {
 			k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 			if strings.EqualFold(k, "Credential") {
-				d.check(strings.SplitN(val, "/", 2)[0], where)
+				d.checkSigned(strings.SplitN(val, "/", 2)[0], where, func() string {
+					return d.m.verifyAuthorization(d.r, v, d.body, d.bodyComplete)
+				})
 			}
 		}
 	default:

@@ -149,7 +149,7 @@ func (m *Minter) mint(g io.Reader, kind Kind) (Token, error) {
 	case JWT:
 		return m.newJWT(g)
 	case APIKey:
-		return m.newSimple(g, kind, "", hexlc, 30, 10), nil
+		return m.newHighEntropyHex(g, kind), nil
 	case Basic:
 		t := m.newSimple(g, kind, "", base62, 17, 7)
 		t.Fields = map[string]string{"username": pick(g, usernames), "password": t.Value}
@@ -167,7 +167,7 @@ func (m *Minter) mint(g io.Reader, kind Kind) (Token, error) {
 		t.Fields = map[string]string{"server": m.host, "username": pick(g, usernames)}
 		return t, nil
 	case GitCredentials:
-		t := m.newSimple(g, kind, "", hexlc, 30, 10)
+		t := m.newHighEntropyHex(g, kind)
 		t.Fields = map[string]string{"url": "https://" + m.host, "username": pick(g, usernames)}
 		return t, nil
 	}

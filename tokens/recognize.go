@@ -144,8 +144,8 @@ func (m *Minter) recognizeDNSLabel(label string) (ID, Kind, bool) {
 	return idOf(&h), DNS, true
 }
 
-// recognizeURL looks at a URL's password (dburl, git-credentials) and at its last path
-// segment (url tokens).
+// recognizeURL looks at a URL's password (dburl, git-credentials, or any token kind) and
+// at its last path segment (url tokens).
 func (m *Minter) recognizeURL(s string) (ID, Kind, bool) {
 	rest := s[strings.Index(s, "://")+3:]
 	auth := rest
@@ -154,8 +154,16 @@ func (m *Minter) recognizeURL(s string) (ID, Kind, bool) {
 	}
 	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 		if c := strings.IndexByte(auth[:at], ':'); c >= 0 {
-			if id, k, ok := m.recognizeShape(auth[c+1 : at]); ok {
+			pw := auth[c+1 : at]
+			if id, k, ok := m.recognizeShape(pw); ok {
 				return id, k, ok
+			}
+			// A provider token as the password (https://x-access-token:ghs_…@github.com,
+			// https://oauth2:glpat-…@gitlab.com). A URL inside it is not looked into.
+			if !strings.Contains(pw, "://") {
+				if id, k, ok := m.Recognize(pw); ok {
+					return id, k, ok
+				}
 			}
 		}
 	}

@@ -95,3 +95,40 @@ func TestRecognizeDNSLabelsThatLookLikePrefixes(t *testing.T) {
 		t.Fatalf("found only %v in a million seeded tokens", found)
 	}
 }
+
+// Tokens are drawn so that gitleaks' rules always fire on them: no OpenAI
+// key ends in '-' or '_' (the rule ends in \b), and no 40-digit hex key has
+// an entropy gitleaks' generic-api-key rule drops (≤ 3.5).
+func TestTokensStayInsideScannerRules(t *testing.T) {
+	m := newTestMinter(t, testSecret)
+	for i := range 3000 {
+		o, _ := m.New(OpenAI)
+		if c := o.Value[len(o.Value)-1]; c == '-' || c == '_' {
+			t.Fatalf("openai token %d ends in %q", i, c)
+		}
+		for _, k := range []Kind{APIKey, GitCredentials} {
+			h, _ := m.New(k)
+			if e := shannon(h.Value); e <= 3.5 {
+				t.Fatalf("%s token %q has entropy %.3f", k, h.Value, e)
+			}
+			if _, kind, ok := m.Recognize(h.Value); !ok || kind != k {
+				t.Fatalf("%s token not recognised", k)
+			}
+		}
+	}
+}
+
+// A provider token used as a URL's password is recognised.
+func TestRecognizeTokenAsURLPassword(t *testing.T) {
+	m := newTestMinter(t, testSecret)
+	gh, _ := m.New(GitHub)
+	gl, _ := m.New(GitLab)
+	for _, u := range []string{
+		"https://x-access-token:" + gh.Value + "@github.com/acme/app.git",
+		"https://oauth2:" + gl.Value + "@gitlab.com/acme/app.git",
+	} {
+		if id, _, ok := m.Recognize(u); !ok || (id != gh.ID && id != gl.ID) {
+			t.Errorf("Recognize(%q) = %v", u, ok)
+		}
+	}
+}
