@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ where each token was planted and every use.
 Kinds: ` + kindNames() + `.`,
 	}
 	cmd.AddCommand(newTokensNewCmd(a), newTokensListCmd(a), newTokensShowCmd(a), newTokensRevokeCmd(a),
-		newTokensCheckCmd(a), newTokensScanCmd(a))
+		newTokensCheckCmd(a), newTokensScanCmd(a), newTokensSeedCmd(a))
 	return cmd
 }
 
@@ -565,4 +566,150 @@ any was found, 1 when none, 2 on error (like grep).`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per token found")
 	return cmd
+}
+
+func newTokensSeedCmd(a *app) *cobra.Command {
+	var (
+		into, note string
+		kinds      []string
+		force      bool
+		asJSON     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "seed --into DIR",
+		Short: "Write realistic files holding fresh honeytokens into a repo or home directory",
+		Long: `Write realistic files holding fresh honeytokens into DIR, a repository or a home
+directory: .env, config/production.yaml, terraform.tfvars, .aws/credentials and
+.aws/config (endpoint_url at the decoy), .git-credentials, .npmrc,
+.docker/config.json, .kube/config and .bash_history lines, each with the mode
+the real tool gives it. Nothing is overwritten without --force (shell history is
+appended to); symlinks are refused. Each token is recorded with where it was
+planted (host, repository, file), so an alert says which file leaked.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cmd.Flags(), a.lookupEnv)
+			if err != nil {
+				return usageError{err}
+			}
+			if into == "" {
+				return usageError{errors.New("--into DIR is required")}
+			}
+			var ks []tokens.Kind
+			for _, k := range kinds {
+				for _, part := range strings.Split(k, ",") {
+					if part = strings.TrimSpace(strings.ToLower(part)); part == "" {
+						continue
+					}
+					kind := tokens.Kind(part)
+					if !kind.Valid() {
+						return usageError{fmt.Errorf("unknown kind %q; kinds: %s", part, kindNames())}
+					}
+					if kind == tokens.DNS && cfg.Tokens.DNSZone == "" {
+						return usageError{errors.New("dns tokens need a zone: set tokens.dns_zone (--dns-zone)")}
+					}
+					ks = append(ks, kind)
+				}
+			}
+			m, err := loadMinter(cfg, true)
+			if err != nil {
+				return err
+			}
+			// Open the store first: a seeding nobody records is a token
+			// whose alert says nothing.
+			ts, err := openTokenStore(a, cfg, true)
+			if err != nil {
+				return err
+			}
+			defer ts.Close()
+			files, err := m.Seed(into, tokens.SeedOptions{Kinds: ks, Force: force})
+			if err != nil {
+				return err
+			}
+			recs := placements(m, files, into, note)
+			if err := ts.Save(cmd.Context(), m, recs...); err != nil {
+				return fmt.Errorf("the files are written but recording the tokens failed (they are still recognised; run seed again with --force to re-record): %w", err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				for _, r := range recs {
+					_ = enc.Encode(r)
+				}
+				return nil
+			}
+			for _, f := range files {
+				verb := "wrote"
+				if f.Appended {
+					verb = "appended to"
+				}
+				var names []string
+				for _, t := range f.Tokens {
+					names = append(names, string(t.Kind))
+				}
+				fmt.Fprintf(a.stdout, "%s %s (%04o): %s\n", verb, f.Path, f.Mode.Perm(), strings.Join(names, ", "))
+			}
+			fmt.Fprintf(a.stdout, "recorded %d honeytokens\n", len(recs))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&into, "into", "", "directory to seed (a repository or a home directory); must exist")
+	f.StringSliceVar(&kinds, "kinds", nil, "kinds to seed, comma-separated (default: all; dns only with tokens.dns_zone)")
+	f.StringVar(&note, "note", "", "a note kept with every token (\"laptop of the release manager\")")
+	f.BoolVar(&force, "force", false, "overwrite files that exist")
+	f.BoolVar(&asJSON, "json", false, "print the token records as JSON, one per line")
+	return cmd
+}
+
+// placements turns seeded files into token records: one per token, with a
+// placement per file it went into.
+func placements(m *tokens.Minter, files []tokens.SeedFile, dir, note string) []*store.Token {
+	host, _ := os.Hostname()
+	repo := repoOf(dir)
+	now := time.Now().UTC()
+	byID := map[tokens.ID]*store.Token{}
+	var out []*store.Token
+	for _, f := range files {
+		for _, t := range f.Tokens {
+			rec := byID[t.ID]
+			if rec == nil {
+				rec = web.TokenRecord(m, t, store.SourceSeed, note)
+				rec.Created = now
+				byID[t.ID] = rec
+				out = append(out, rec)
+			}
+			rec.Placements = append(rec.Placements, store.Placement{Time: now, Host: host, Repo: repo, Path: f.Path})
+		}
+	}
+	return out
+}
+
+// repoOf names the repository at dir: the URL of its "origin" remote when
+// it is a git work tree, else its absolute path.
+func repoOf(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	b, err := os.ReadFile(filepath.Join(abs, ".git", "config"))
+	if err != nil || len(b) > 1<<20 {
+		return abs
+	}
+	inOrigin := false
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			inOrigin = line == `[remote "origin"]`
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); inOrigin && ok && strings.TrimSpace(k) == "url" {
+			v = strings.TrimSpace(v)
+			// Never keep a credential of the remote's (https://user:pass@…).
+			if u, err := url.Parse(v); err == nil && u.User != nil {
+				u.User = nil
+				v = u.String()
+			}
+			return v
+		}
+	}
+	return abs
 }

@@ -197,3 +197,61 @@ func TestDNSBeaconThroughTheServer(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestTokensSeed(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	repo := filepath.Join(dir, "repo")
+	os.MkdirAll(filepath.Join(repo, ".git"), 0o755)
+	os.WriteFile(filepath.Join(repo, ".git", "config"), []byte("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = https://deploy:hunter2@git.example.com/acme/billing.git\n"), 0o644)
+	env := map[string]string{"HONEYAPI_ADMIN_LISTEN": "127.0.0.1:1"}
+
+	code, out, errOut := runCLIEnv(t, env, "tokens", "seed", "--db", db, "--into", repo, "--kinds", "aws,github", "--kinds", "npm", "--note", "billing repo")
+	if code != 0 {
+		t.Fatalf("seed: %d %q %q", code, out, errOut)
+	}
+	if !strings.Contains(out, "wrote .aws/credentials (0600)") || !strings.Contains(out, "recorded 3 honeytokens") {
+		t.Fatalf("seed output: %q", out)
+	}
+	fi, err := os.Stat(filepath.Join(repo, ".npmrc"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf(".npmrc: %v %v", fi, err)
+	}
+	code, out, _ = runCLIEnv(t, env, "tokens", "list", "--db", db, "--source", "seed", "--json")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var tk store.Token
+		if err := json.Unmarshal([]byte(line), &tk); err != nil {
+			t.Fatal(err)
+		}
+		if tk.Note != "billing repo" || len(tk.Placements) == 0 {
+			t.Fatalf("seeded token record: %+v", tk)
+		}
+		for _, p := range tk.Placements {
+			if p.Repo != "https://git.example.com/acme/billing.git" || p.Path == "" || p.Host == "" {
+				t.Fatalf("placement %+v (the remote's credential must not be kept)", p)
+			}
+			b, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(p.Path)))
+			if err != nil || !strings.Contains(string(b), tk.Value) {
+				t.Fatalf("%s does not hold %s token %s", p.Path, tk.Kind, tk.ID)
+			}
+		}
+	}
+	// Again without --force: refused, nothing new recorded.
+	code, _, errOut = runCLIEnv(t, env, "tokens", "seed", "--db", db, "--into", repo, "--kinds", "aws")
+	if code != exitRuntime || !strings.Contains(errOut, ".aws/credentials") {
+		t.Fatalf("seed over existing files: %d %q", code, errOut)
+	}
+	_, out, _ = runCLIEnv(t, env, "tokens", "list", "--db", db, "--json")
+	if strings.Count(out, "\n") != 3 {
+		t.Fatalf("a refused seed recorded tokens: %q", out)
+	}
+	if code, _, errOut := runCLIEnv(t, env, "tokens", "seed", "--db", db, "--into", repo, "--kinds", "aws", "--force"); code != 0 {
+		t.Fatalf("seed --force: %d %q", code, errOut)
+	}
+	if code, _, _ := runCLIEnv(t, env, "tokens", "seed", "--db", db, "--into", repo, "--kinds", "bogus"); code != exitUsage {
+		t.Fatalf("unknown kind: %d", code)
+	}
+}
