@@ -1,10 +1,12 @@
 // Package tokens owns honeytokens: fake credentials in the exact formats of real provider
 // secrets, minted by a Minter and recognised by it offline, without a database.
 //
-// This file covers the core: kinds, generation and stateless recognition. Placements
-// (where a token was planted), detection in requests, seeding into files and the guard
-// middleware build on Minter.New and Minter.Recognize; they are not here yet. The package
-// does not store anything and does not send alerts.
+// What it holds: kinds and minting (New, NewSeeded), stateless recognition (Recognize),
+// detection in every credential place of a request (Detect) and in free text (Find,
+// Scan), SigV4/SigV4a signature verification with the derived AWS secret (VerifySigV4),
+// seeding realistic files (Seed, SeedFiles), the Guard middleware for a real API and the
+// Reporter that sends what it sees to a honeyapi server as Sightings. It does not store
+// anything (placements and hits live in package store) and does not send alerts.
 //
 // # Keys
 //
@@ -91,7 +93,10 @@
 //   - A JWT is recognised by its jti alone: altering its signature or other claims does
 //     not stop recognition (which is what a defender wants); verifying the ES256
 //     signature costs ~100 µs and is left to callers (JWTPublicKey).
-//   - Only the key id of an AWS pair is recognised; the secret alone is not.
+//   - Only the key id of an AWS pair is recognised; the secret alone is not. A SigV4 or
+//     SigV4a signature by the pair is verified (Hit.Signature), proving the caller holds
+//     the secret; request time and expiry are not checked, nor the chunk signatures of
+//     streaming uploads.
 //   - Changing the zone or host around a DNS, URL or dburl carrier does not stop
 //     recognition.
 package tokens
