@@ -181,7 +181,7 @@ var knownMisses = []knownMiss{
 				}
 				// 40-digit hex kinds are minted above the threshold: for them a
 				// low-entropy miss is a failure, not an explanation.
-				hex40 := t.Kind == tokens.APIKey || t.Kind == tokens.GitCredentials
+				hex40 := (t.Kind == tokens.APIKey || t.Kind == tokens.GitCredentials) && secret == t.Value
 				if r.Entropy != 0 && shannon(secret) <= r.Entropy && !hex40 {
 					return fmt.Sprintf("entropy %.2f ≤ %.2f of %q", shannon(secret), r.Entropy, secret), true
 				}
