@@ -59,14 +59,24 @@ func (m *Minter) Detect(r *http.Request, body []byte) []Hit {
 			}
 		}
 	}
+	// The credential headers first: the value budget must not let padding
+	// in other headers push a token out of sight (map order is random).
+	for _, name := range [...]string{"Authorization", "Proxy-Authorization"} {
+		for _, v := range r.Header[name] {
+			d.authorization(name, v)
+		}
+	}
 	for name, values := range r.Header {
+		if name == "Authorization" || name == "Proxy-Authorization" || name == "Cookie" {
+			continue // above, and cookies below by name
+		}
 		for _, v := range values {
 			if strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization") {
-				d.authorization(name, v)
+				d.authorization(name, v) // a header map built by hand, not canonical
 				continue
 			}
 			if strings.EqualFold(name, "Cookie") {
-				continue // cookies below, by name
+				continue
 			}
 			d.check(v, "header "+name)
 		}

@@ -3,6 +3,7 @@ package tokens
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,23 @@ func TestRecognizeTokenAsURLPassword(t *testing.T) {
 	} {
 		if id, _, ok := m.Recognize(u); !ok || (id != gh.ID && id != gl.ID) {
 			t.Errorf("Recognize(%q) = %v", u, ok)
+		}
+	}
+}
+
+// Padding a request with more header values than the detection budget
+// does not hide a token in Authorization.
+func TestDetectBudgetCannotHideAuthorization(t *testing.T) {
+	m := newTestMinter(t, testSecret)
+	gh, _ := m.New(GitHub)
+	for round := range 20 {
+		r, _ := http.NewRequest("GET", "http://x/", nil)
+		for i := range 600 {
+			r.Header.Set(fmt.Sprintf("X-Pad-%d", i), strings.Repeat("p", 20))
+		}
+		r.Header.Set("Authorization", "Bearer "+gh.Value)
+		if hits := m.Detect(r, nil); len(hits) != 1 || hits[0].ID != gh.ID {
+			t.Fatalf("round %d: hits %v", round, hits)
 		}
 	}
 }
