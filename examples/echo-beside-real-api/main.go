@@ -2,7 +2,10 @@
 // mounts decoy routes beside it: the users API of an internal OpenAPI
 // document, served under the same /api/v1 prefix. Real routes answer as
 // they always did; every other path under /api/v1, and the decoy's own
-// /openapi.json, answer from the decoy, which logs each request.
+// /openapi.json, answer from the decoy, which logs each request. The real
+// routes sit behind tokens.Guard: a honeytoken of this deployment presented
+// to them (a key an intruder found in a seeded repo, say) is logged, and
+// the real API answers as it always does.
 //
 //	go run ./examples/echo-beside-real-api -listen 127.0.0.1:8080
 //	curl -s 127.0.0.1:8080/api/v1/orders                   # real
@@ -20,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/honeyapi/honeyapi/decoys"
+	"github.com/honeyapi/honeyapi/tokens"
 )
 
 func main() {
@@ -51,17 +55,35 @@ type order struct {
 	Total  float64 `json:"total"`
 }
 
+// secret is the deployment secret: the decoy's data and the honeytokens
+// both derive from it. Use honeyapi's (<db>.key) to recognise its tokens.
+var secret = []byte("replace-with-a-deployment-secret")
+
 // build wires the real API and the decoy into one Echo instance.
 func build(spec string, logger *zerolog.Logger) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 
-	// The real API.
-	e.GET("/api/v1/orders", func(c echo.Context) error {
+	// The real API, behind the honeytoken guard. To send hits to a
+	// honeyapi server instead, set Reporter: tokens.NewReporter(...).
+	minter, err := tokens.NewMinter(secret, tokens.MinterOptions{})
+	if err != nil {
+		return nil, err
+	}
+	api := e.Group("", tokens.GuardWithConfig(tokens.GuardConfig{
+		Minter: minter,
+		OnHit: func(r *http.Request, _ []byte, hits []tokens.Hit) {
+			for _, h := range hits { // the token itself is never logged
+				logger.Warn().Str("token", h.ID.String()).Str("kind", string(h.Kind)).Str("where", h.Where).
+					Str("remote", r.RemoteAddr).Str("path", r.URL.Path).Msg("honeytoken presented to the real API")
+			}
+		},
+	}))
+	api.GET("/api/v1/orders", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, []order{{ID: 1, Status: "paid", Total: 42.5}})
 	})
-	e.GET("/api/v1/health", func(c echo.Context) error {
+	api.GET("/api/v1/health", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "UP"})
 	})
 
@@ -71,7 +93,7 @@ func build(spec string, logger *zerolog.Logger) (*echo.Echo, error) {
 		return nil, err
 	}
 	d, err := decoys.New([]*decoys.Document{doc}, decoys.Options{
-		Secret: []byte("replace-with-a-deployment-secret"),
+		Secret: secret,
 		Logger: logger,
 	})
 	if err != nil {

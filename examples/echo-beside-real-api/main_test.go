@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/honeyapi/honeyapi/tokens"
 )
 
 func TestRealRoutesWinDecoysAnswerTheRest(t *testing.T) {
@@ -40,5 +42,32 @@ func TestRealRoutesWinDecoysAnswerTheRest(t *testing.T) {
 	}
 	if c, _ := get("/openapi.json"); c != 200 {
 		t.Errorf("decoy document: %d", c)
+	}
+}
+
+func TestGuardLogsHoneytokensOnTheRealAPI(t *testing.T) {
+	var logs strings.Builder
+	logger := zerolog.New(&logs)
+	e, err := build("../specs/internal-users.yaml", &logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	m, _ := tokens.NewMinter(secret, tokens.MinterOptions{})
+	tok, _ := m.New(tokens.Stripe)
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Value)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"status":"paid"`) {
+		t.Fatalf("the real API changed its answer: %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(logs.String(), `"token":"`+tok.ID.String()+`"`) || strings.Contains(logs.String(), tok.Value) {
+		t.Fatalf("hit not logged, or the token value logged: %s", logs.String())
 	}
 }
