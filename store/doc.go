@@ -38,6 +38,15 @@
 //	idx_token_created key: Created (8 bytes big-endian Unix ns), token ID  value: empty
 //	idx_token       key: len(id) byte, token ID (16 hex), event ID     value: empty
 //
+//	alerts          key: alert ID                                      value: JSON Alert (deliveries per channel)
+//	idx_alert_pending key: len(channel) byte, channel, alert ID        value: empty (pending deliveries)
+//	alert_keys      key: aggregation key                               value: ID of its latest alert
+//
+// Alerts are the outbox of package alerts: RecordWithAlerts commits an
+// alert in the transaction of the event that raised it, before anything is
+// sent; dispatchers read the pending index per channel and write each
+// attempt back through the writer.
+//
 // Token records are JSON: they are few, written rarely, and read by people.
 // An event tagged "token:<kind>:<id>" (a honeytoken presented) gets an
 // idx_token entry and bumps the token's hit counts in the same transaction;

@@ -32,6 +32,8 @@ type request struct {
 	revoke    string
 	revokeAt  time.Time
 	revokeErr error
+	alerts    []Alert
+	alertOp   *alertOp
 	done      chan error // nil when nobody waits
 }
 
@@ -56,6 +58,12 @@ func (r *request) size() int {
 		n += 2*(len(t.Value)+len(t.Note)+64) + 256*len(t.Placements)
 	}
 	n += 256 * len(r.tokenHits)
+	for _, a := range r.alerts {
+		n += 2 * (len(a.Payload) + 512)
+	}
+	if r.alertOp != nil {
+		n += 4096
+	}
 	for _, a := range r.actors {
 		n += len(a.val) + 2*(len(a.id)+10)
 		for _, k := range a.keys {
@@ -82,10 +90,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 // blocking while the queue is full (honouring ctx); commit failures are then
 // logged and counted in Stats.WriteErrors.
 func (s *Store) Record(ctx context.Context, ev *Event, actor *Actor) (ID, error) {
-	return s.record(ctx, ev, actor, nil)
+	return s.recordAll(ctx, ev, actor, nil, nil)
 }
 
-func (s *Store) record(ctx context.Context, ev *Event, actor *Actor, toks []Token) (ID, error) {
+func (s *Store) recordAll(ctx context.Context, ev *Event, actor *Actor, toks []Token, alerts []Alert) (ID, error) {
 	if ev == nil {
 		return ID{}, errors.New("store: Record called with a nil event")
 	}
@@ -95,7 +103,7 @@ func (s *Store) record(ctx context.Context, ev *Event, actor *Actor, toks []Toke
 	if err := ctx.Err(); err != nil {
 		return ID{}, err
 	}
-	req := &request{hasEvent: true, actorIdx: ev.Actor, ipIdx: ev.ClientIP, tokens: toks}
+	req := &request{hasEvent: true, actorIdx: ev.Actor, ipIdx: ev.ClientIP, tokens: toks, alerts: alerts}
 	for _, tag := range ev.Tags {
 		if id, kind, ok := tokenTagID(tag); ok && len(req.tokenHits) < maxList {
 			req.tokenHits = append(req.tokenHits, tokenHit{id, kind})
@@ -379,6 +387,7 @@ func (s *Store) apply(batch []*request) error {
 type txWriter struct {
 	events, idxActor, idxIP, actors, actorSeen, actorKeys, meta *bolt.Bucket
 	tokens, tokenCreated, idxToken                              *bolt.Bucket
+	alerts, alertPending, alertKeys                             *bolt.Bucket
 	dEvents, dActors                                            int64
 	arena                                                       []byte
 }
@@ -396,6 +405,9 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		tokens:       tx.Bucket(bTokens),
 		tokenCreated: tx.Bucket(bTokenCreated),
 		idxToken:     tx.Bucket(bIdxToken),
+		alerts:       tx.Bucket(bAlerts),
+		alertPending: tx.Bucket(bAlertPending),
+		alertKeys:    tx.Bucket(bAlertKeys),
 	}
 	// Event keys only grow: fill pages completely.
 	w.events.FillPercent = 1.0
@@ -490,6 +502,20 @@ func (w *txWriter) put(r *request) error {
 	}
 	for i := range r.tokens {
 		if err := w.putToken(&r.tokens[i], r.id, r.hasEvent); err != nil {
+			return err
+		}
+	}
+	for i := range r.alerts {
+		at := r.evTime
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if err := w.putAlert(&r.alerts[i], r.id, r.hasEvent, at); err != nil {
+			return err
+		}
+	}
+	if r.alertOp != nil {
+		if err := w.applyAlertOp(r.alertOp, time.Now()); err != nil {
 			return err
 		}
 	}

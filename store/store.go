@@ -102,10 +102,14 @@ var (
 	bTokens       = []byte("tokens")
 	bTokenCreated = []byte("idx_token_created")
 	bIdxToken     = []byte("idx_token")
-	allBuckets    = [][]byte{bEvents, bIdxActor, bIdxIP, bActors, bActorSeen, bActorKeys, bMeta, bTokens, bTokenCreated, bIdxToken}
-	mSchema       = []byte("schema")
-	mEventCount   = []byte("events")
-	mActorCount   = []byte("actors")
+	bAlerts       = []byte("alerts")
+	bAlertPending = []byte("idx_alert_pending")
+	bAlertKeys    = []byte("alert_keys")
+	allBuckets    = [][]byte{bEvents, bIdxActor, bIdxIP, bActors, bActorSeen, bActorKeys, bMeta, bTokens, bTokenCreated, bIdxToken,
+		bAlerts, bAlertPending, bAlertKeys}
+	mSchema     = []byte("schema")
+	mEventCount = []byte("events")
+	mActorCount = []byte("actors")
 )
 
 // schemaVersion is the layout version written to meta/schema.

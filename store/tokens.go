@@ -187,7 +187,7 @@ func (s *Store) RecordWithTokens(ctx context.Context, ev *Event, actor *Actor, t
 	if err != nil {
 		return ID{}, err
 	}
-	return s.record(ctx, ev, actor, cp)
+	return s.recordAll(ctx, ev, actor, cp, nil)
 }
 
 func copyTokens(toks []*Token) ([]Token, error) {
