@@ -23,6 +23,10 @@ const (
 	Exploitation     = "exploitation"
 )
 
+// StageTagPrefix starts the tag Observe adds to the event with which an
+// actor reaches a new kill-chain stage ("stage:exploitation").
+const StageTagPrefix = "stage:"
+
 var stageRank = map[string]int{"": 0, Reconnaissance: 1, Discovery: 2, CredentialAccess: 3, Exploitation: 4}
 
 // Event tags the recorder sets from what the decoy did.
@@ -229,7 +233,12 @@ func (t *Tracker) Observe(ev *store.Event, credential string) *store.Actor {
 
 	raised := t.signals(st, ev, credential)
 	ev.Signals = raised
+	prevStage := a.Stage
 	a.Risk, a.Stage = score(st)
+	if a.Stage != prevStage && stageRank[a.Stage] > stageRank[prevStage] {
+		// The actor reached a new kill-chain stage with this event.
+		ev.Tags = append(ev.Tags, StageTagPrefix+a.Stage)
+	}
 	a.Signals = a.Signals[:0]
 	for _, name := range sortedSignalNames(st.signals) {
 		a.Signals = append(a.Signals, name+": "+st.signals[name].why)

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/honeyapi/honeyapi/actors"
+	"github.com/honeyapi/honeyapi/alerts"
 	"github.com/honeyapi/honeyapi/decoys"
 	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/store"
@@ -32,6 +33,11 @@ type Options struct {
 	// committed. Default 10s.
 	Timeout time.Duration
 	Logger  *zerolog.Logger
+	// Alerts, when set, raises the alerts an event calls for; they are
+	// committed in the event's transaction (the outbox), and Notify is
+	// called after the commit to wake the dispatcher.
+	Alerts *alerts.Raiser
+	Notify func()
 }
 
 // Recorder records decoy interactions and malformed requests.
@@ -54,16 +60,22 @@ func New(opts Options) *Recorder {
 func (rec *Recorder) Record(in *decoys.Interaction) error {
 	ev := rec.Event(in)
 	actor := rec.opts.Tracker.Observe(ev, in.Credential)
+	_, err := rec.commit(ev, actor, rec.breadcrumbTokens(in, ev))
+	return err
+}
+
+// commit stores the event, its actor, breadcrumb tokens and the alerts
+// the event raises in one transaction.
+func (rec *Recorder) commit(ev *store.Event, actor *store.Actor, toks []*store.Token) (store.ID, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
 	defer cancel()
 	rec.saveMerged(ctx)
-	var err error
-	if crumbs := rec.breadcrumbTokens(in, ev); len(crumbs) > 0 {
-		_, err = rec.opts.Store.RecordWithTokens(ctx, ev, actor, crumbs...)
-	} else {
-		_, err = rec.opts.Store.Record(ctx, ev, actor)
+	raised := rec.opts.Alerts.Raise(ev, actor)
+	id, err := rec.opts.Store.RecordWithAlerts(ctx, ev, actor, raised, toks...)
+	if err == nil && len(raised) > 0 && rec.opts.Notify != nil {
+		rec.opts.Notify()
 	}
-	return err
+	return id, err
 }
 
 // saveMerged stores actors that were merged into others, so a lookup of
@@ -164,9 +176,7 @@ func (rec *Recorder) Malformed(c *fingerprint.Capture, reason string) {
 	}
 	setClient(ev, c, ua)
 	actor := rec.opts.Tracker.Observe(ev, "")
-	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
-	defer cancel()
-	if _, err := rec.opts.Store.Record(ctx, ev, actor); err != nil && rec.opts.Logger != nil {
+	if _, err := rec.commit(ev, actor, nil); err != nil && rec.opts.Logger != nil {
 		rec.opts.Logger.Error().Err(err).Msg("recording a malformed request failed")
 	}
 }

@@ -63,7 +63,7 @@ func TestRecordsWhatTheDecoyAnswered(t *testing.T) {
 	if ev.Client.Family != "python" || ev.Client.HeaderFP == "" {
 		t.Errorf("client %+v", ev.Client)
 	}
-	if strings.Join(ev.Tags, ",") != "operation" {
+	if strings.Join(ev.Tags, ",") != "operation,stage:credential_access" { // a POST with a credential
 		t.Errorf("tags %v", ev.Tags)
 	}
 	a, err := st.Actor(ev.Actor)

@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -154,16 +153,11 @@ func (rec *Recorder) GuardHit(r *http.Request, body []byte, hits []tokens.Hit) {
 // clustering.
 func credentialOf(r *http.Request) string { return r.Header.Get("Authorization") }
 
-// store attributes ev to an actor and commits both.
+// store attributes ev to an actor and commits both, with the alerts it
+// raises.
 func (rec *Recorder) store(ev *store.Event, credential string, toks ...*store.Token) (store.ID, error) {
 	actor := rec.opts.Tracker.Observe(ev, credential)
-	ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
-	defer cancel()
-	rec.saveMerged(ctx)
-	if len(toks) > 0 {
-		return rec.opts.Store.RecordWithTokens(ctx, ev, actor, toks...)
-	}
-	return rec.opts.Store.Record(ctx, ev, actor)
+	return rec.commit(ev, actor, toks)
 }
 
 // ErrNoToken is returned by Sighting when the text holds none of this

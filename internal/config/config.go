@@ -72,6 +72,50 @@ type Config struct {
 
 	// Tokens holds the settings of honeytokens.
 	Tokens Tokens `yaml:"tokens"`
+
+	// Alerts holds the alert channels and rules.
+	Alerts Alerts `yaml:"alerts"`
+}
+
+// Alerts configures alerting (package alerts).
+type Alerts struct {
+	// Webhooks receive signed JSON alerts (YAML only: a list).
+	Webhooks []Webhook `yaml:"webhooks"`
+	// Slack receives Block Kit messages.
+	Slack Slack `yaml:"slack"`
+	// DashboardURL is linked from each alert ("https://honeyapi.corp:8081").
+	DashboardURL string `yaml:"dashboard_url"`
+	// DeadAfter is how long an undeliverable alert is retried before it is
+	// dead-lettered. Default 24h.
+	DeadAfter Duration `yaml:"dead_after"`
+	// Rules sets the severity of each configurable rule, or "off".
+	Rules AlertRules `yaml:"rules"`
+}
+
+// AlertRules are the severities of the configurable alert rules ("info",
+// "high", "critical" or "off"). A honeytoken used is always critical.
+type AlertRules struct {
+	Exploitation string `yaml:"exploitation"`
+	NewActor     string `yaml:"new_actor"`
+	Stage        string `yaml:"stage"`
+}
+
+// Webhook is one signed-webhook channel.
+type Webhook struct {
+	Name        string            `yaml:"name"`
+	URL         string            `yaml:"url"`
+	Secret      string            `yaml:"secret"`
+	Headers     map[string]string `yaml:"headers"`
+	MinSeverity string            `yaml:"min_severity"`
+}
+
+// Slack is the Slack channel: an incoming webhook URL, or a bot token and
+// a channel.
+type Slack struct {
+	WebhookURL  string `yaml:"webhook_url"`
+	BotToken    string `yaml:"bot_token"`
+	Channel     string `yaml:"channel"`
+	MinSeverity string `yaml:"min_severity"`
 }
 
 // Tokens holds the settings of honeytokens (package tokens) and of the DNS
@@ -176,6 +220,10 @@ func Default() *Config {
 		LogLevel:    "info",
 		LogFormat:   "json",
 		TLS:         "off",
+		Alerts: Alerts{
+			DeadAfter: Duration(24 * time.Hour),
+			Rules:     AlertRules{Exploitation: "high", NewActor: "info", Stage: "info"},
+		},
 		Decoy: Decoy{
 			Credentials:     "any",
 			MaxBodyBytes:    1 << 20,
@@ -245,6 +293,34 @@ func (c *Config) Validate() error {
 	}
 	if h := c.Tokens.DecoyHost; h != "" && (len(h) > 253 || strings.ContainsAny(h, " /@?#")) {
 		bad("tokens.decoy_host", "%q is not a host name", h)
+	}
+	sev := []string{"info", "high", "critical"}
+	if c.Alerts.Slack.MinSeverity != "" {
+		oneOf("alerts.slack.min_severity", c.Alerts.Slack.MinSeverity, sev)
+	}
+	for k, v := range map[string]string{"alerts.rules.exploitation": c.Alerts.Rules.Exploitation,
+		"alerts.rules.new_actor": c.Alerts.Rules.NewActor, "alerts.rules.stage": c.Alerts.Rules.Stage} {
+		oneOf(k, v, append(sev, "off"))
+	}
+	if c.Alerts.Slack.WebhookURL != "" && c.Alerts.Slack.BotToken != "" {
+		bad("alerts.slack", "set webhook_url or bot_token with channel, not both")
+	}
+	if c.Alerts.DeadAfter <= 0 {
+		bad("alerts.dead_after", "%s must be positive", c.Alerts.DeadAfter)
+	}
+	names := map[string]bool{}
+	for i, w := range c.Alerts.Webhooks {
+		where := fmt.Sprintf("alerts.webhooks[%d]", i)
+		if w.Name == "" || w.URL == "" || w.Secret == "" {
+			bad(where, "each webhook needs a name, a url and a secret")
+		}
+		if names[w.Name] || w.Name == "slack" {
+			bad(where, "the name %q is taken", w.Name)
+		}
+		names[w.Name] = true
+		if w.MinSeverity != "" {
+			oneOf(where+".min_severity", w.MinSeverity, sev)
+		}
 	}
 	if c.Decoy.MaxBodyBytes <= 0 {
 		bad("decoy.max_body_bytes", "%d must be positive", c.Decoy.MaxBodyBytes)

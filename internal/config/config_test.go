@@ -12,30 +12,39 @@ import (
 // sample values per key: one for each layer (YAML, env, flag), all valid
 // and all different from each other and from the default.
 var samples = map[string][3]string{
-	"listen":                  {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"},
-	"admin_listen":            {"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"},
-	"db":                      {"/var/lib/a.db", "/var/lib/b.db", "/var/lib/c.db"},
-	"specs":                   {"yaml.yaml", "env-a,env-b", "flag.json"},
-	"secret":                  {"yaml-secret-0123456789", "env-secret-0123456789", ""},
-	"log_level":               {"debug", "warn", "error"},
-	"log_format":              {"console", "json", "console"},
-	"decoy.server_profile":    {"envoy", "apache", "none"},
-	"decoy.credentials":       {"reject", "any", "reject"},
-	"decoy.public_url":        {"https://a.example.com", "https://b.example.com", "http://c.example.com"},
-	"decoy.max_body_bytes":    {"1000", "2000", "3000"},
-	"decoy.state_ttl":         {"2h0m0s", "30m0s", "5m0s"},
-	"decoy.state_max_objects": {"11", "22", "33"},
-	"tls":                     {"self-signed", "off", "self-signed"},
-	"tls_cert":                {"/etc/a.pem", "/etc/b.pem", "/etc/c.pem"},
-	"tls_key":                 {"/etc/a.key", "/etc/b.key", "/etc/c.key"},
-	"trusted_proxies":         {"10.0.0.0/8", "192.168.0.0/16,172.16.0.0/12", "127.0.0.1/32"},
-	"store.durability":        {"async", "strict", "async"},
-	"store.max_bytes":         {"10000000", "20000000", "30000000"},
-	"store.retention":         {"1h0m0s", "2h0m0s", "3h0m0s"},
-	"tokens.decoy_host":       {"a.internal", "b.internal", "c.internal"},
-	"tokens.dns_zone":         {"a.example.net", "b.example.net", "c.example.net"},
-	"tokens.dns_listen":       {"127.0.0.1:5301", "127.0.0.1:5302", "127.0.0.1:5303"},
-	"tokens.dns_answer":       {"192.0.2.1", "192.0.2.2", "2001:db8::3"},
+	"listen":                    {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"},
+	"admin_listen":              {"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"},
+	"db":                        {"/var/lib/a.db", "/var/lib/b.db", "/var/lib/c.db"},
+	"specs":                     {"yaml.yaml", "env-a,env-b", "flag.json"},
+	"secret":                    {"yaml-secret-0123456789", "env-secret-0123456789", ""},
+	"log_level":                 {"debug", "warn", "error"},
+	"log_format":                {"console", "json", "console"},
+	"decoy.server_profile":      {"envoy", "apache", "none"},
+	"decoy.credentials":         {"reject", "any", "reject"},
+	"decoy.public_url":          {"https://a.example.com", "https://b.example.com", "http://c.example.com"},
+	"decoy.max_body_bytes":      {"1000", "2000", "3000"},
+	"decoy.state_ttl":           {"2h0m0s", "30m0s", "5m0s"},
+	"decoy.state_max_objects":   {"11", "22", "33"},
+	"tls":                       {"self-signed", "off", "self-signed"},
+	"tls_cert":                  {"/etc/a.pem", "/etc/b.pem", "/etc/c.pem"},
+	"tls_key":                   {"/etc/a.key", "/etc/b.key", "/etc/c.key"},
+	"trusted_proxies":           {"10.0.0.0/8", "192.168.0.0/16,172.16.0.0/12", "127.0.0.1/32"},
+	"store.durability":          {"async", "strict", "async"},
+	"store.max_bytes":           {"10000000", "20000000", "30000000"},
+	"store.retention":           {"1h0m0s", "2h0m0s", "3h0m0s"},
+	"tokens.decoy_host":         {"a.internal", "b.internal", "c.internal"},
+	"tokens.dns_zone":           {"a.example.net", "b.example.net", "c.example.net"},
+	"tokens.dns_listen":         {"127.0.0.1:5301", "127.0.0.1:5302", "127.0.0.1:5303"},
+	"tokens.dns_answer":         {"192.0.2.1", "192.0.2.2", "2001:db8::3"},
+	"alerts.slack.webhook_url":  {"https://hooks.slack.com/services/T1/B1/a", "https://hooks.slack.com/services/T2/B2/b", "https://hooks.slack.com/services/T3/B3/c"},
+	"alerts.slack.bot_token":    {"xoxb-yaml", "xoxb-env", "xoxb-flag"},
+	"alerts.slack.channel":      {"sec-a", "sec-b", "sec-c"},
+	"alerts.slack.min_severity": {"high", "critical", "info"},
+	"alerts.dashboard_url":      {"https://a.example/", "https://b.example/", "https://c.example/"},
+	"alerts.dead_after":         {"1h0m0s", "2h0m0s", "3h0m0s"},
+	"alerts.rules.exploitation": {"critical", "off", "info"},
+	"alerts.rules.new_actor":    {"high", "off", "critical"},
+	"alerts.rules.stage":        {"high", "off", "critical"},
 }
 
 // yamlFor writes key: value in YAML, nesting dotted keys.
@@ -44,10 +53,15 @@ func yamlFor(key, value string) string {
 	if key == "specs" || key == "trusted_proxies" {
 		v = "[" + value + "]"
 	}
-	if section, leaf, ok := strings.Cut(key, "."); ok {
-		return section + ":\n  " + leaf + ": " + v + "\n"
+	parts := strings.Split(key, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		b.WriteString(strings.Repeat("  ", i) + p + ":")
+		if i < len(parts)-1 {
+			b.WriteString("\n")
+		}
 	}
-	return key + ": " + v + "\n"
+	return b.String() + " " + v + "\n"
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -1,0 +1,3 @@
+package alerts
+
+import _ "github.com/slack-go/slack"
