@@ -229,3 +229,32 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// TestAlert builds the alert "honeyapi alerts test" sends: addressed to the
+// named channel (every channel when name is ""), whatever its minimum
+// severity.
+func TestAlert(routes []Route, name string, now time.Time) (*store.Alert, error) {
+	var deliveries []store.Delivery
+	for _, r := range routes {
+		if name == "" || r.Name == name {
+			deliveries = append(deliveries, store.Delivery{Channel: r.Name})
+		}
+	}
+	if len(deliveries) == 0 {
+		if name == "" {
+			return nil, fmt.Errorf("no alert channel is configured (alerts.slack, alerts.webhooks)")
+		}
+		return nil, fmt.Errorf("no alert channel named %q", name)
+	}
+	p := &Payload{
+		Version: PayloadVersion, Time: now, Severity: Info, Rule: "test", Test: true,
+		Title:   "honeyapi test alert",
+		Summary: "This is a test of honeyapi's alert delivery. Nothing happened.",
+		Count:   1, FirstSeen: now, LastSeen: now,
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Alert{Time: now, Severity: string(Info), Rule: "test", Payload: body, Deliveries: deliveries}, nil
+}

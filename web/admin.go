@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/honeyapi/honeyapi/alerts"
 	"github.com/honeyapi/honeyapi/store"
 	"github.com/honeyapi/honeyapi/tokens"
 )
@@ -29,6 +30,10 @@ type AdminOptions struct {
 	// Sighting records a sighting reported to POST /api/v1/sightings
 	// (recorder.Recorder.Sighting). Optional.
 	Sighting func(s tokens.Sighting, remote string) (store.ID, []tokens.Hit, error)
+	// AlertRoutes are the configured alert channels (for test alerts) and
+	// NotifyAlerts wakes the dispatcher after a test or a retry. Optional.
+	AlertRoutes  []alerts.Route
+	NotifyAlerts func()
 }
 
 // Admin is the admin listener's handler.
@@ -55,6 +60,7 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 	a.mux.Handle("GET /api/v1/actors", a.auth(a.listActors))
 	a.mux.Handle("GET /api/v1/actors/{id}", a.auth(a.getActor))
 	a.tokenRoutes()
+	a.alertRoutes()
 	a.mux.Handle("/", a.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin route")
 	}))

@@ -89,6 +89,7 @@ logged; honeytokens that are recognised wherever they are presented. Run
 		newActorsCmd(a),
 		newDBCmd(a),
 		newTokensCmd(a),
+		newAlertsCmd(a),
 		newVersionCmd(a),
 	)
 	return root

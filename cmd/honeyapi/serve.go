@@ -118,7 +118,15 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	rec := recorder.New(recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog})
+	raiser, dispatcher, alertRoutes, err := startAlerts(ctx, cfg, st, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	recOpts := recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog}
+	if dispatcher != nil {
+		recOpts.Alerts, recOpts.Notify = raiser, dispatcher.Notify
+	}
+	rec := recorder.New(recOpts)
 
 	decoyLog := logger.With().Str("component", "decoy").Logger()
 	d, err := decoys.New(docs, decoys.Options{
@@ -154,7 +162,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	}
 	adminLog := logger.With().Str("component", "admin").Logger()
 	admin, err := web.NewAdmin(web.AdminOptions{Token: tok.Token, Store: st, Logger: &adminLog,
-		Minter: minter, Sighting: rec.Sighting})
+		Minter: minter, Sighting: rec.Sighting, AlertRoutes: alertRoutes, NotifyAlerts: notifyOf(dispatcher)})
 	if err != nil {
 		return err
 	}
@@ -171,6 +179,17 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// The dispatcher delivers the outbox, including alerts raised before a
+	// restart; it stops after the listeners have drained.
+	dispatchCtx, stopDispatch := context.WithCancel(context.Background())
+	dispatchDone := make(chan struct{})
+	if dispatcher != nil {
+		go func() { dispatcher.Run(dispatchCtx); close(dispatchDone) }()
+	} else {
+		close(dispatchDone)
+	}
+	defer func() { stopDispatch(); <-dispatchDone }()
 
 	errc := make(chan error, 3)
 	go func() { errc <- serveOn(decoySrv, decoyLn, "decoy", true) }()
@@ -201,6 +220,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		Str("dns_listen", dnsAddr).
 		Str("dns_zone", cfg.Tokens.DNSZone).
 		Str("token_host", minter.DecoyHost()).
+		Strs("alert_channels", routeNames(alertRoutes)).
 		Msg("serving")
 
 	if !isLoopback(adminLn.Addr()) {

@@ -1,3 +1,0 @@
-package alerts
-
-import _ "github.com/slack-go/slack"
