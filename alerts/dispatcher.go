@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -277,14 +278,9 @@ func (d *Dispatcher) payloadOf(a *store.Alert) (*Payload, error) {
 		}
 	}
 	if a.Count > 1 && p.Rule == "token_used" {
-		p.Summary += " (" + itoa(a.Count) + " uses)"
+		p.Summary += " (" + strconv.Itoa(a.Count) + " uses)"
 	}
 	return &p, nil
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -114,14 +114,7 @@ func (rec *Recorder) Event(in *decoys.Interaction) *store.Event {
 		ev.Proto = c.Proto
 	}
 	ev.RawHead = c.RawHead
-	if len(c.Headers) > 0 {
-		ev.Headers = make([]store.Header, len(c.Headers))
-		for i, h := range c.Headers {
-			ev.Headers[i] = store.Header{Name: h.Name, Value: h.Value}
-		}
-	} else {
-		ev.Headers = headersOf(r)
-	}
+	ev.Headers = wireHeaders(c, r)
 	if c.Note != "" {
 		ev.Note = c.Note
 	}
@@ -225,6 +218,19 @@ func setClient(ev *store.Event, c *fingerprint.Capture, ua string) {
 		Mismatch:  cl.Mismatch,
 		Reasons:   cl.Reasons,
 	}
+}
+
+// wireHeaders are the request's headers in wire order when the capture
+// listener saw them, else as Go parsed them.
+func wireHeaders(c *fingerprint.Capture, r *http.Request) []store.Header {
+	if len(c.Headers) == 0 {
+		return headersOf(r)
+	}
+	out := make([]store.Header, len(c.Headers))
+	for i, h := range c.Headers {
+		out[i] = store.Header{Name: h.Name, Value: h.Value}
+	}
+	return out
 }
 
 // headersOf lists headers for requests that did not come through the

@@ -134,13 +134,7 @@ func (rec *Recorder) GuardHit(r *http.Request, body []byte, hits []tokens.Hit) {
 		Remote: r.RemoteAddr, ClientIP: fingerprint.ClientIP(r, rec.opts.Trusted),
 		Proto: r.Proto, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.RawQuery,
 	}
-	ev.Headers = headersOf(r)
-	if len(c.Headers) > 0 {
-		ev.Headers = ev.Headers[:0]
-		for _, h := range c.Headers {
-			ev.Headers = append(ev.Headers, store.Header{Name: h.Name, Value: h.Value})
-		}
-	}
+	ev.Headers = wireHeaders(c, r)
 	setBody(ev, body, r.ContentLength)
 	setClient(ev, c, r.UserAgent())
 	tagHits(ev, hits)

@@ -173,14 +173,10 @@ func (s *Store) alertOp(ctx context.Context, op *alertOp) error {
 	if s.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	req := &request{alertOp: op}
+	// Waits for the commit in either durability mode: op.err is its outcome.
+	req := &request{alertOp: op, done: make(chan error, 1)}
 	if _, err := s.enqueue(ctx, req, nil); err != nil {
 		return err
-	}
-	if !s.strict {
-		if err := s.Sync(ctx); err != nil {
-			return err
-		}
 	}
 	return op.err
 }

@@ -195,9 +195,10 @@ func encodeActor(a *Actor) (actorRec, error) {
 }
 
 // enqueue queues req, assigning the event's ID in queue order, and waits for
-// the commit in strict mode.
+// the commit in strict mode, or whenever the caller gave req a done channel
+// (it needs the outcome: Sync, revocations, alert updates).
 func (s *Store) enqueue(ctx context.Context, req *request, ev *Event) (ID, error) {
-	if s.strict {
+	if s.strict && req.done == nil {
 		req.done = make(chan error, 1)
 	}
 	select {

@@ -227,15 +227,11 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (*Token, error) {
 	if s.opts.ReadOnly {
 		return nil, ErrReadOnly
 	}
-	req := &request{revoke: strings.ToLower(id), revokeAt: time.Now()}
+	// Waits for the commit in either durability mode: the caller reads
+	// the result back.
+	req := &request{revoke: strings.ToLower(id), revokeAt: time.Now(), done: make(chan error, 1)}
 	if _, err := s.enqueue(ctx, req, nil); err != nil {
 		return nil, err
-	}
-	if !s.strict {
-		// Async: the revocation is queued; read it back once committed.
-		if err := s.Sync(ctx); err != nil {
-			return nil, err
-		}
 	}
 	if req.revokeErr != nil {
 		return nil, req.revokeErr
@@ -328,30 +324,8 @@ func (s *Store) Tokens(q TokenQuery) ([]Token, error) {
 
 // Sync waits until everything queued before it is committed.
 func (s *Store) Sync(ctx context.Context) error {
-	req := &request{}
-	req.done = make(chan error, 1)
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.closing:
-		return ErrClosed
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		<-s.slots
-		return ErrClosed
-	}
-	s.queue = append(s.queue, req)
-	s.mu.Unlock()
-	s.signal(s.wake)
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err := s.enqueue(ctx, &request{done: make(chan error, 1)}, nil)
+	return err
 }
 
 func createdKey(t time.Time, id []byte) []byte {

@@ -53,8 +53,10 @@ func (m *Minter) Detect(r *http.Request, body []byte) []Hit {
 	// The path: a canary URL fires when it is fetched (its carrier is the
 	// last segment), and tokens travel in paths too (/keys/<key>).
 	if p := r.URL.Path; len(p) <= 4096 {
-		for i, seg := range strings.SplitN(strings.Trim(p, "/"), "/", 32) {
-			if len(seg) >= 20 && i < 31 {
+		for n := 0; p != "" && n < 32; n++ { // segment by segment, no allocation
+			var seg string
+			seg, p, _ = strings.Cut(strings.TrimLeft(p, "/"), "/")
+			if len(seg) >= 20 {
 				d.check(seg, "path")
 			}
 		}

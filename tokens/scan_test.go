@@ -150,3 +150,18 @@ func TestDetectBudgetCannotHideAuthorization(t *testing.T) {
 		}
 	}
 }
+
+// Fetching a canary URL is a hit: the path's segments are checked.
+func TestDetectCanaryURLPath(t *testing.T) {
+	m := newTestMinter(t, testSecret)
+	u, _ := m.New(URL)
+	r, _ := http.NewRequest("GET", u.Value+"?utm=1", nil)
+	hits := m.Detect(r, nil)
+	if len(hits) != 1 || hits[0].ID != u.ID || hits[0].Where != "path" {
+		t.Fatalf("Detect(GET %s) = %v", u.Value, hits)
+	}
+	r, _ = http.NewRequest("GET", "https://x/"+strings.Repeat("a/", 40)+u.Fields["path"][strings.LastIndexByte(u.Fields["path"], '/')+1:], nil)
+	if hits := m.Detect(r, nil); len(hits) != 0 {
+		t.Fatalf("a segment past the 32nd was examined: %v", hits)
+	}
+}

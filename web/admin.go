@@ -184,12 +184,8 @@ func EventQuery(v map[string][]string) (store.Query, error) {
 			return q, errors.New("order must be asc or desc")
 		}
 	}
-	if s := get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return q, errors.New("limit must be a number from 1 to 1000")
-		}
-		q.Limit = n
+	if q.Limit, err = parseLimit(get("limit"), q.Limit); err != nil {
+		return q, err
 	}
 	for _, k := range []string{"after", "before"} {
 		if s := get(k); s != "" {
@@ -259,14 +255,12 @@ func (a *Admin) listActors(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Since = t
 	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "bad_query", "limit must be a number from 1 to 1000")
-			return
-		}
-		q.Limit = n
+	limit, err := parseLimit(v.Get("limit"), q.Limit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		return
 	}
+	q.Limit = limit
 	if s := v.Get("min_risk"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 100 {
@@ -328,4 +322,17 @@ func bounded(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// parseLimit reads a page size from a query parameter: def when empty,
+// else 1–1000.
+func parseLimit(s string, def int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		return def, errors.New("limit must be a number from 1 to 1000")
+	}
+	return n, nil
 }

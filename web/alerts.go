@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/honeyapi/honeyapi/alerts"
@@ -38,14 +37,12 @@ func (a *Admin) listAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_query", "state must be pending, delivered or dead")
 		return
 	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "bad_query", "limit must be a number from 1 to 1000")
-			return
-		}
-		q.Limit = n
+	limit, err := parseLimit(v.Get("limit"), q.Limit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		return
 	}
+	q.Limit = limit
 	if s := v.Get("cursor"); s != "" {
 		id, err := store.ParseID(s)
 		if err != nil {

@@ -73,14 +73,12 @@ func (a *Admin) listTokens(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Active = b
 	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "bad_query", "limit must be a number from 1 to 1000")
-			return
-		}
-		q.Limit = n
+	limit, err := parseLimit(v.Get("limit"), q.Limit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		return
 	}
+	q.Limit = limit
 	ts, err := a.opts.Store.Tokens(q)
 	switch {
 	case errors.Is(err, store.ErrBadTokenID), errors.Is(err, store.ErrNotFound):

@@ -69,7 +69,7 @@ func alertRules(cfg *config.Config) alerts.Rules {
 
 // startAlerts builds the raiser and starts the dispatcher (nil when no
 // channel is configured: nothing is raised then).
-func startAlerts(ctx context.Context, cfg *config.Config, st *store.Store, logger zerolog.Logger) (*alerts.Raiser, *alerts.Dispatcher, []alerts.Route, error) {
+func startAlerts(cfg *config.Config, st *store.Store, logger zerolog.Logger) (*alerts.Raiser, *alerts.Dispatcher, []alerts.Route, error) {
 	ds, routes, err := alertChannels(cfg)
 	if err != nil || len(ds) == 0 {
 		return nil, nil, routes, err
@@ -117,7 +117,7 @@ func newAlertsTestCmd(a *app) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			get := func(id store.ID) (*store.Alert, error) { return nil, nil }
+			var get func(store.ID) (*store.Alert, error)
 			var id store.ID
 			if api := alertAPI(a, cfg); api != nil {
 				var al store.Alert

@@ -118,7 +118,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	raiser, dispatcher, alertRoutes, err := startAlerts(ctx, cfg, st, logger)
+	raiser, dispatcher, alertRoutes, err := startAlerts(cfg, st, logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
