@@ -316,6 +316,43 @@ func (d *Decoy) Operations() int {
 	return n
 }
 
+// OperationInfo describes one operation a decoy serves.
+type OperationInfo struct {
+	Document    string `json:"document"`
+	Method      string `json:"method"`
+	Path        string `json:"path"` // the path template with the document's base path
+	OperationID string `json:"operation_id,omitempty"`
+	Summary     string `json:"summary,omitempty"`
+	// Name is what events record as Operation: the operationId, or
+	// "METHOD /template" without one.
+	Name string `json:"name"`
+}
+
+// OperationList lists the operations the decoy serves, document by
+// document, in path order.
+func (d *Decoy) OperationList() []OperationInfo {
+	var out []OperationInfo
+	for _, ds := range d.docs {
+		for _, rt := range ds.routes {
+			methods := make([]string, 0, len(rt.ops))
+			for m := range rt.ops {
+				methods = append(methods, m)
+			}
+			sort.Slice(methods, func(i, j int) bool { return methodRank(methods[i]) < methodRank(methods[j]) })
+			for _, m := range methods {
+				op := rt.ops[m]
+				name := op.op.OperationID
+				if name == "" {
+					name = m + " " + rt.template
+				}
+				out = append(out, OperationInfo{Document: ds.Name, Method: m, Path: rt.template,
+					OperationID: op.op.OperationID, Summary: op.op.Summary, Name: name})
+			}
+		}
+	}
+	return out
+}
+
 // seed derives a deterministic seed from the deployment secret, the
 // document and the given parts (collection, resource id…).
 func (d *Decoy) seed(doc *docState, parts ...string) uint64 {

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/honeyapi/honeyapi/alerts"
+	"github.com/honeyapi/honeyapi/decoys"
 	"github.com/honeyapi/honeyapi/store"
 	"github.com/honeyapi/honeyapi/tokens"
 )
@@ -34,6 +35,33 @@ type AdminOptions struct {
 	// NotifyAlerts wakes the dispatcher after a test or a retry. Optional.
 	AlertRoutes  []alerts.Route
 	NotifyAlerts func()
+	// Metrics, when set, is served at GET /metrics behind the admin token
+	// (Prometheus sends it as a bearer token). Optional.
+	Metrics http.Handler
+	// Decoy is the decoy the decoy listener serves: its documents and
+	// operations are listed by GET /api/v1/decoys and the dashboard, with
+	// hit counts from the store. Optional.
+	Decoy *decoys.Decoy
+	// Tarpit reports the tarpit's live figures (held connections,
+	// attacker-seconds). Optional.
+	Tarpit func() TarpitStats
+}
+
+// TarpitStats are the tarpit's live figures as the admin API shows them.
+type TarpitStats struct {
+	// Held is the number of connections held by the scheduler now, and
+	// HeldByIP the busiest client IPs among them (at most 20).
+	Held     int            `json:"held"`
+	HeldByIP map[string]int `json:"held_by_ip,omitempty"`
+	// InHandler is the number of short delays in progress in handlers.
+	InHandler int `json:"in_handler"`
+	// Holds counts hijacked holds started since the process started,
+	// Refused the holds the caps turned into normal responses.
+	Holds   int64 `json:"holds"`
+	Refused int64 `json:"refused"`
+	// WaitedSeconds is the attacker time wasted since the process started;
+	// the store keeps the all-time total (store.Stats.TarpitWaited).
+	WaitedSeconds float64 `json:"waited_seconds"`
 }
 
 // Admin is the admin listener's handler.
