@@ -81,6 +81,9 @@ const (
 	fSignal     = 29
 	fTag        = 30
 	fNote       = 31
+	fTarpit     = 32
+	fWaitedMS   = 33
+	fTarpitEnd  = 34
 )
 
 // Actor field numbers.
@@ -97,6 +100,8 @@ const (
 	aSessions    = 10
 	aKey         = 11
 	aMergedInto  = 12
+	aWaitedMS    = 13
+	aHolds       = 14
 )
 
 // cut shortens s to at most n bytes without splitting a UTF-8 sequence.
@@ -319,7 +324,15 @@ func appendEvent(b []byte, ev *Event, bodyLimit, headLimit int) []byte {
 	b = appendList(b, fSignal, ev.Signals, maxList, maxListItem)
 	b = appendList(b, fTag, ev.Tags, maxList, maxListItem)
 	b = appendStr(b, fNote, ev.Note, maxField)
-	return b
+	return appendTarpit(b, ev.Tarpit, ev.WaitedMS, ev.TarpitEnd)
+}
+
+// appendTarpit encodes the tarpit fields. Decoding keeps the last value of
+// a field, so AmendWait appends to a stored event rather than re-encoding it.
+func appendTarpit(b []byte, mode string, waitedMS float64, end string) []byte {
+	b = appendStr(b, fTarpit, mode, maxListItem)
+	b = appendFloat(b, fWaitedMS, waitedMS)
+	return appendStr(b, fTarpitEnd, end, maxListItem)
 }
 
 func (c *Client) isZero() bool {
@@ -342,6 +355,8 @@ func appendActor(b []byte, a *Actor) []byte {
 	b = appendInt(b, aSessions, int64(a.Sessions))
 	b = appendList(b, aKey, a.Keys, maxActorKeys, maxListItem)
 	b = appendStr(b, aMergedInto, a.MergedInto, maxListItem)
+	b = appendInt(b, aWaitedMS, a.WaitedMS)
+	b = appendInt(b, aHolds, a.Holds)
 	return b
 }
 
@@ -460,13 +475,16 @@ func decodeEvent(id []byte, val []byte, ev *Event) error {
 		if !ok {
 			break
 		}
-		if num == fServeMS || num == fDelayMS {
+		if num == fServeMS || num == fDelayMS || num == fWaitedMS {
 			if r.want(wtFixed64, wt) {
 				f := math.Float64frombits(r.fixed64())
-				if num == fServeMS {
+				switch num {
+				case fServeMS:
 					ev.ServeMS = f
-				} else {
+				case fDelayMS:
 					ev.DelayMS = f
+				default:
+					ev.WaitedMS = f
 				}
 			}
 			continue
@@ -558,6 +576,10 @@ func decodeEvent(id []byte, val []byte, ev *Event) error {
 			ev.Tags = append(ev.Tags, v)
 		case fNote:
 			ev.Note = v
+		case fTarpit:
+			ev.Tarpit = v
+		case fTarpitEnd:
+			ev.TarpitEnd = v
 		}
 	}
 	if r.bad {
@@ -717,7 +739,7 @@ func decodeActor(id []byte, val []byte, a *Actor) error {
 			break
 		}
 		switch num {
-		case aFirstSeen, aLastSeen, aEvents, aRisk, aSessions:
+		case aFirstSeen, aLastSeen, aEvents, aRisk, aSessions, aWaitedMS, aHolds:
 			if !r.want(wtVarint, wt) {
 				continue
 			}
@@ -733,6 +755,10 @@ func decodeActor(id []byte, val []byte, a *Actor) error {
 				a.Risk = int(v)
 			case aSessions:
 				a.Sessions = int(v)
+			case aWaitedMS:
+				a.WaitedMS = v
+			case aHolds:
+				a.Holds = v
 			}
 			continue
 		}

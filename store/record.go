@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -34,7 +35,14 @@ type request struct {
 	revokeErr error
 	alerts    []Alert
 	alertOp   *alertOp
-	done      chan error // nil when nobody waits
+	// Counters: the event's document and operation, the tarpit time it
+	// adds to the total and whether the tarpit held its connection; a
+	// held connection's outcome (AmendWait).
+	doc, op string
+	addUS   int64
+	held    bool
+	wait    *waitRec
+	done    chan error // nil when nobody waits
 }
 
 type tokenHit struct{ id, kind string }
@@ -123,6 +131,11 @@ func (s *Store) recordAll(ctx context.Context, ev *Event, actor *Actor, toks []T
 		ev.Kind = "request"
 	}
 	req.evTime = ev.Time
+	req.doc, req.op = ev.Document, ev.Operation
+	if ev.WaitedMS > 0 && !math.IsInf(ev.WaitedMS, 0) {
+		req.addUS = int64(ev.WaitedMS * 1000)
+	}
+	req.held = ev.Tarpit != "" && ev.Tarpit != "delay"
 	if ev.BodyLen == 0 && len(ev.Body) > 0 {
 		ev.BodyLen = int64(len(ev.Body))
 	}
@@ -389,7 +402,9 @@ type txWriter struct {
 	events, idxActor, idxIP, actors, actorSeen, actorKeys, meta *bolt.Bucket
 	tokens, tokenCreated, idxToken                              *bolt.Bucket
 	alerts, alertPending, alertKeys                             *bolt.Bucket
+	countHour, countOp                                          *bolt.Bucket
 	dEvents, dActors                                            int64
+	dWaitedUS, dHolds                                           int64
 	arena                                                       []byte
 }
 
@@ -409,6 +424,8 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		alerts:       tx.Bucket(bAlerts),
 		alertPending: tx.Bucket(bAlertPending),
 		alertKeys:    tx.Bucket(bAlertKeys),
+		countHour:    tx.Bucket(bCountHour),
+		countOp:      tx.Bucket(bCountOp),
 	}
 	// Event keys only grow: fill pages completely.
 	w.events.FillPercent = 1.0
@@ -474,6 +491,15 @@ func (w *txWriter) put(r *request) error {
 			return fmt.Errorf("put event: %w", err)
 		}
 		w.dEvents++
+		if !r.callerID {
+			if err := w.count(r.id.Time(), r.doc, r.op); err != nil {
+				return err
+			}
+			w.dWaitedUS += r.addUS
+			if r.held {
+				w.dHolds++
+			}
+		}
 		if r.actorIdx != "" {
 			if err := w.idxActor.Put(w.indexKey([]byte(r.actorIdx), key), empty); err != nil {
 				return fmt.Errorf("put actor index: %w", err)
@@ -512,6 +538,11 @@ func (w *txWriter) put(r *request) error {
 			at = time.Now()
 		}
 		if err := w.putAlert(&r.alerts[i], r.id, r.hasEvent, at); err != nil {
+			return err
+		}
+	}
+	if r.wait != nil {
+		if err := w.amend(r.wait); err != nil {
 			return err
 		}
 	}
@@ -638,6 +669,16 @@ func (w *txWriter) deleteActor(id []byte) error {
 }
 
 func (w *txWriter) saveCounts() error {
+	for _, c := range []struct {
+		key []byte
+		d   int64
+	}{{mWaitedUS, w.dWaitedUS}, {mHolds, w.dHolds}} {
+		if c.d > 0 {
+			if err := putCount(w.meta, c.key, getCount(w.meta, c.key)+uint64(c.d)); err != nil {
+				return err
+			}
+		}
+	}
 	if w.dEvents != 0 {
 		n := int64(getCount(w.meta, mEventCount)) + w.dEvents
 		if err := putCount(w.meta, mEventCount, uint64(max(n, 0))); err != nil {

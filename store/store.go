@@ -105,11 +105,15 @@ var (
 	bAlerts       = []byte("alerts")
 	bAlertPending = []byte("idx_alert_pending")
 	bAlertKeys    = []byte("alert_keys")
+	bCountHour    = []byte("count_hour")
+	bCountOp      = []byte("count_op")
 	allBuckets    = [][]byte{bEvents, bIdxActor, bIdxIP, bActors, bActorSeen, bActorKeys, bMeta, bTokens, bTokenCreated, bIdxToken,
-		bAlerts, bAlertPending, bAlertKeys}
+		bAlerts, bAlertPending, bAlertKeys, bCountHour, bCountOp}
 	mSchema     = []byte("schema")
 	mEventCount = []byte("events")
 	mActorCount = []byte("actors")
+	mWaitedUS   = []byte("tarpit_waited_us")
+	mHolds      = []byte("tarpit_holds")
 )
 
 // schemaVersion is the layout version written to meta/schema.
@@ -396,6 +400,10 @@ func (s *Store) Stats() Stats {
 			if k, _ := c.Last(); len(k) == len(ID{}) {
 				st.Newest = ID(k).Time()
 			}
+		}
+		if meta := tx.Bucket(bMeta); meta != nil {
+			st.TarpitWaited = time.Duration(getCount(meta, mWaitedUS)) * time.Microsecond
+			st.TarpitHolds = int64(getCount(meta, mHolds))
 		}
 		if s.opts.ReadOnly {
 			if meta := tx.Bucket(bMeta); meta != nil {

@@ -145,6 +145,8 @@ func fullActor() *Actor {
 		Sessions:     4,
 		Keys:         []string{"ip:203.0.113.9", "fp:3b9c", "cred:ghp_x"},
 		MergedInto:   "act_0000",
+		WaitedMS:     98765,
+		Holds:        3,
 	}
 }
 

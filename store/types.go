@@ -53,9 +53,18 @@ type Event struct {
 	// Status and RespBytes describe the response sent.
 	Status    int `json:"status,omitempty"`
 	RespBytes int `json:"resp_bytes,omitempty"`
-	// ServeMS is the time spent building the response, DelayMS the tarpit delay.
-	ServeMS float64 `json:"serve_ms,omitempty"`
-	DelayMS float64 `json:"delay_ms,omitempty"`
+	// ServeMS is the time spent building the response, DelayMS the tarpit
+	// delay planned for it. Tarpit is the tarpit mode applied ("delay",
+	// "hold", "drip", "endless"; "" for none). WaitedMS is how long the
+	// client actually waited from the request to the end of the response
+	// (or to when it gave up), TarpitEnd how the tarpit ended ("done",
+	// "client_gone", "write_timeout", "max_hold", "shutdown"); for held
+	// connections both are filled in when the hold ends (Store.AmendWait).
+	ServeMS   float64 `json:"serve_ms,omitempty"`
+	DelayMS   float64 `json:"delay_ms,omitempty"`
+	Tarpit    string  `json:"tarpit,omitempty"`
+	WaitedMS  float64 `json:"waited_ms,omitempty"`
+	TarpitEnd string  `json:"tarpit_end,omitempty"`
 	// TLS is nil for plain-text connections.
 	TLS    *TLS   `json:"tls,omitempty"`
 	Client Client `json:"client"`
@@ -119,6 +128,10 @@ type Actor struct {
 	// MergedInto is set when this actor was merged into another; merged
 	// actors are left out of Actors listings but Actor still returns them.
 	MergedInto string `json:"merged_into,omitempty"`
+	// WaitedMS is the time this actor spent waiting on the tarpit, and
+	// Holds the connections of its that the tarpit held.
+	WaitedMS int64 `json:"waited_ms,omitempty"`
+	Holds    int64 `json:"holds,omitempty"`
 }
 
 // Query selects events. Zero fields do not filter.
@@ -189,4 +202,8 @@ type Stats struct {
 	ActorsDeleted int64 `json:"actors_deleted"`
 	// WriteErrors counts events that could not be committed since Open.
 	WriteErrors int64 `json:"write_errors"`
+	// TarpitWaited and TarpitHolds are all-time totals: the time clients
+	// spent waiting on the tarpit, and the connections it held.
+	TarpitWaited time.Duration `json:"tarpit_waited_ns"`
+	TarpitHolds  int64         `json:"tarpit_holds"`
 }
