@@ -35,6 +35,11 @@ const (
 	TagBait      = "bait"         // a recon bait path (/.env, /actuator/env …)
 	TagOperation = "operation"    // a documented operation matched
 	TagUnknown   = "unknown_path" // no operation matched
+	// TagRateLimited marks a 429 answered for exceeding the decoy's rate
+	// limit, TagRetryIgnored a request that came back before the
+	// Retry-After it was given.
+	TagRateLimited  = "rate_limited"
+	TagRetryIgnored = "retry_after_ignored"
 )
 
 // Options tune clustering. The zero value uses the defaults.
@@ -71,17 +76,18 @@ type keyRef struct {
 }
 
 type state struct {
-	a           store.Actor
-	elem        *list.Element
-	session     int
-	sessionLast time.Time
-	requests    int
-	notFound    int
-	authFail    int
-	okOps       int
-	paths       map[uint64]struct{} // hashes of distinct paths, at most maxPaths
-	specFetched bool
-	signals     map[string]signal
+	a            store.Actor
+	elem         *list.Element
+	session      int
+	sessionLast  time.Time
+	requests     int
+	notFound     int
+	authFail     int
+	okOps        int
+	paths        map[uint64]struct{} // hashes of distinct paths, at most maxPaths
+	specFetched  bool
+	retryIgnored int
+	signals      map[string]signal
 }
 
 // maxPaths bounds the distinct paths remembered per actor; path
@@ -247,7 +253,26 @@ func (t *Tracker) Observe(ev *store.Event, credential string) *store.Actor {
 	ev.Risk = a.Risk
 	ev.Stage = a.Stage
 	t.evict()
+	return st.snapshot()
+}
 
+// Tarpitted adds time an actor spent waiting on the tarpit and connections
+// of its the tarpit held, and returns a snapshot of the actor to store (nil
+// when the tracker no longer holds it).
+func (t *Tracker) Tarpitted(id string, waited time.Duration, holds int) *store.Actor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.actors[id]
+	if st == nil {
+		return nil
+	}
+	st.a.WaitedMS += waited.Milliseconds()
+	st.a.Holds += int64(holds)
+	return st.snapshot()
+}
+
+func (st *state) snapshot() *store.Actor {
+	a := &st.a
 	snap := *a
 	snap.IPs = append([]string(nil), a.IPs...)
 	snap.Fingerprints = append([]string(nil), a.Fingerprints...)
@@ -389,6 +414,8 @@ func weight(name string) (int, string) {
 		return 10, CredentialAccess
 	case "credential_presented":
 		return 5, CredentialAccess
+	case "ignores_rate_limit":
+		return 20, Reconnaissance
 	case "malformed_request":
 		return 10, Reconnaissance
 	case "spec_fetch":
@@ -474,6 +501,10 @@ func (t *Tracker) signals(st *state, ev *store.Event, credential string) []strin
 	}
 	if credential != "" {
 		raise("credential_presented", "presented a credential")
+	}
+	if tags[TagRetryIgnored] {
+		st.retryIgnored++
+		raise("ignores_rate_limit", fmt.Sprintf("came back before Retry-After %d times", st.retryIgnored))
 	}
 	hdrs := make([][2]string, 0, len(ev.Headers))
 	for _, h := range ev.Headers {

@@ -165,3 +165,23 @@ func hasSignal(list []string, prefix string) bool {
 	}
 	return false
 }
+
+func TestIgnoringRetryAfterRaisesRisk(t *testing.T) {
+	tr := New(Options{})
+	first := ev(0, "198.51.100.9", "", "hfp", "python-requests/2.31", "/v1/users", 200, TagOperation)
+	before := tr.Observe(first, "").Risk
+	limited := ev(time.Second, "198.51.100.9", "", "hfp", "python-requests/2.31", "/v1/users", 429, TagOperation, TagRateLimited)
+	tr.Observe(limited, "")
+	again := ev(2*time.Second, "198.51.100.9", "", "hfp", "python-requests/2.31", "/v1/users", 429, TagOperation, TagRateLimited, TagRetryIgnored)
+	a := tr.Observe(again, "")
+	if a.Risk < before+20 || !hasSignal(a.Signals, "ignores_rate_limit") {
+		t.Fatalf("risk %d (was %d), signals %v", a.Risk, before, a.Signals)
+	}
+	w := tr.Tarpitted(a.ID, 1500*time.Millisecond, 1)
+	if w == nil || w.WaitedMS != 1500 || w.Holds != 1 {
+		t.Fatalf("tarpitted snapshot %+v", w)
+	}
+	if tr.Tarpitted("act_unknown", time.Second, 1) != nil {
+		t.Fatal("an unknown actor got a snapshot")
+	}
+}

@@ -47,6 +47,9 @@ type Document struct {
 	// ServerProfile is the response-header profile the document prefers
 	// ("nginx", "envoy", "apache"); Options.ServerProfile overrides it.
 	ServerProfile string
+	// RateLimitStyle is how the host announces its rate limit (a
+	// templates.RateLimitStyles value; "" is "x-ratelimit").
+	RateLimitStyle string
 	// Bait are recon paths answered beside the API (templates only).
 	Bait []templates.Bait
 
@@ -133,6 +136,7 @@ func LoadTemplate(name string) (*Document, error) {
 		doc.SpecPaths = append([]string(nil), t.SpecPaths...)
 	}
 	doc.ServerProfile = t.Server
+	doc.RateLimitStyle = t.RateLimit
 	doc.Bait = append([]templates.Bait(nil), t.Bait...)
 	return doc, nil
 }

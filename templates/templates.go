@@ -35,6 +35,10 @@ type Template struct {
 	// Server names the response-header profile of the host: "nginx",
 	// "envoy" or "apache".
 	Server string
+	// RateLimit is how the host announces its rate limit: "x-ratelimit",
+	// "github", "gitlab", "ietf", "vault" or "none" (429 with Retry-After
+	// only). Empty means "x-ratelimit".
+	RateLimit string
 	// Bait are the recon paths the host answers believably beside the API.
 	// They are not part of the OpenAPI document.
 	Bait []Bait
@@ -109,6 +113,9 @@ func (t Template) clone() Template {
 	return t
 }
 
+// RateLimitStyles are the ways a host can announce its rate limit.
+var RateLimitStyles = []string{"x-ratelimit", "github", "gitlab", "ietf", "vault", "none"}
+
 // manifest is the shape of a template's template.yaml.
 type manifest struct {
 	Name        string   `yaml:"name"`
@@ -117,6 +124,7 @@ type manifest struct {
 	Spec        string   `yaml:"spec"`
 	SpecPaths   []string `yaml:"spec_paths"`
 	Server      string   `yaml:"server"`
+	RateLimit   string   `yaml:"rate_limit"`
 	Bait        []struct {
 		Path        string `yaml:"path"`
 		Status      int    `yaml:"status"`
@@ -189,6 +197,9 @@ func parseManifest(dir string, data []byte) (Template, error) {
 	if !slices.Contains(serverProfiles, m.Server) {
 		return Template{}, fmt.Errorf("server %q is not one of %s", m.Server, strings.Join(serverProfiles, ", "))
 	}
+	if m.RateLimit != "" && !slices.Contains(RateLimitStyles, m.RateLimit) {
+		return Template{}, fmt.Errorf("rate_limit %q is not one of %s", m.RateLimit, strings.Join(RateLimitStyles, ", "))
+	}
 	if len(m.SpecPaths) == 0 {
 		return Template{}, errors.New("spec_paths is required")
 	}
@@ -215,6 +226,7 @@ func parseManifest(dir string, data []byte) (Template, error) {
 		SpecFile:    path.Join(dir, m.Spec),
 		SpecPaths:   m.SpecPaths,
 		Server:      m.Server,
+		RateLimit:   m.RateLimit,
 	}
 	for _, b := range m.Bait {
 		if err := checkPath("bait path", b.Path); err != nil {
