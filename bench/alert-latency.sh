@@ -22,6 +22,8 @@ alerts:
   rules: {new_actor: "off", stage: "off", exploitation: "off"}
 YAML
 export HONEYAPI_SECRET="alert-latency-bench-deployment-secret"
+# The alert path is measured, not the tarpit or the rate limit.
+export HONEYAPI_TARPIT=off HONEYAPI_RATE_LIMIT=0
 "$tmp/honeyapi" serve --config "$tmp/config.yaml" --db "$tmp/h.db" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 2>"$tmp/server.log" &
 srv=$!
 for _ in $(seq 100); do grep -q '"serving"' "$tmp/server.log" 2>/dev/null && break; sleep 0.1; done

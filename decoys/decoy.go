@@ -14,7 +14,9 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/rs/zerolog"
 
+	"github.com/honeyapi/honeyapi/tarpit"
 	"github.com/honeyapi/honeyapi/templates"
 )
 
@@ -77,6 +80,14 @@ type Options struct {
 	// used. Breadcrumbs embedded in a response are listed in the
 	// Interaction.
 	Breadcrumb func(r *http.Request, kind, name string, seed []byte) (text string, b Breadcrumb, ok bool)
+	// RateLimit announces and enforces a rate limit per client (see
+	// RateLimit); the zero value disables it.
+	RateLimit RateLimit
+	// Tarpit, when set, delivers every response by the plan Record put in
+	// the Interaction (or, without Record, one it decides with no risk
+	// score): short delays in the handler, long holds and drips by its
+	// scheduler.
+	Tarpit *tarpit.Tarpit
 }
 
 // Breadcrumb is a honeytoken embedded in a decoy response.
@@ -105,6 +116,9 @@ type Interaction struct {
 	// Breadcrumbs are the honeytokens embedded in the response (see
 	// Options.Breadcrumb), each once.
 	Breadcrumbs []Breadcrumb
+	// Tarpit is the delivery plan; Record sets it (tarpit.Tarpit.Decide)
+	// when Options.Tarpit is set, and records it with the event.
+	Tarpit *tarpit.Plan
 }
 
 var defaultEpoch = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -116,6 +130,7 @@ type Decoy struct {
 	routes  trie
 	fixed   map[string]fixedPath
 	state   *stateStore
+	limiter *limiter
 	secret  []byte
 	started time.Time
 }
@@ -160,6 +175,9 @@ func New(docs []*Document, opts Options) (*Decoy, error) {
 	if len(docs) == 0 {
 		return nil, errors.New("decoys: no documents to serve")
 	}
+	if opts.RateLimit.Style != "" && !slices.Contains(templates.RateLimitStyles, opts.RateLimit.Style) {
+		return nil, fmt.Errorf("decoys: rate-limit style %q is not one of %s", opts.RateLimit.Style, strings.Join(templates.RateLimitStyles, ", "))
+	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
@@ -193,6 +211,7 @@ func New(docs []*Document, opts Options) (*Decoy, error) {
 		opts:    opts,
 		fixed:   map[string]fixedPath{},
 		state:   newStateStore(opts.StateTTL, opts.StateMaxObjects),
+		limiter: newLimiter(opts.RateLimit),
 		secret:  secret,
 		started: time.Now(),
 	}
@@ -386,6 +405,7 @@ type exchange struct {
 	tags    []string
 	cred    string
 	crumbs  []Breadcrumb
+	rl      *rlState
 }
 
 // ServeHTTP answers a request as the decoy API would.
@@ -459,6 +479,20 @@ func (x *exchange) serve() {
 	}
 	x.path = p
 	x.doc = d.docFor(p)
+	if d.limiter != nil {
+		now := time.Now()
+		st := d.limiter.take(x.client, now)
+		x.rl = &st
+		if st.limited {
+			x.tags = append(x.tags, "rate_limited")
+			if st.ignored {
+				x.tags = append(x.tags, "retry_after_ignored")
+			}
+			x.header("Retry-After", strconv.Itoa(st.retryAfter(now)))
+			x.fail(http.StatusTooManyRequests, "API rate limit exceeded")
+			return
+		}
+	}
 	if fp, ok := d.fixed[p]; ok {
 		x.doc = fp.doc
 		if fp.bait != nil {
@@ -912,16 +946,34 @@ func (x *exchange) write(status int, ctype string, body []byte) {
 	if status == http.StatusNoContent || status == http.StatusNotModified {
 		body = nil
 	}
+	if x.rl != nil {
+		style := x.d.opts.RateLimit.Style
+		if style == "" {
+			style = x.doc.RateLimitStyle
+		}
+		setRateHeaders(h, style, *x.rl, time.Now())
+	}
 	x.status = status
 	x.size = len(body)
+	var plan *tarpit.Plan
+	tp := x.d.opts.Tarpit
 	if rec := x.d.opts.Record; rec != nil {
-		if err := rec(x.interaction()); err != nil {
+		in := x.interaction()
+		if err := rec(in); err != nil {
+			in.Tarpit.Cancel()
 			// Not recorded, so not answered: drop the connection.
 			if x.d.opts.Logger != nil {
 				x.d.opts.Logger.Error().Err(err).Msg("recording failed; dropping the connection unanswered")
 			}
 			panic(http.ErrAbortHandler)
 		}
+		plan = in.Tarpit
+	} else if tp != nil {
+		plan = tp.Decide(tarpit.Client{IP: x.client}, x.start)
+	}
+	if tp != nil && plan != nil {
+		tp.Deliver(x.w, x.r, plan, status, body)
+		return
 	}
 	x.w.WriteHeader(status)
 	if x.r.Method != http.MethodHead && len(body) > 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/honeyapi/honeyapi/decoys"
 	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/store"
+	"github.com/honeyapi/honeyapi/tarpit"
 	"github.com/honeyapi/honeyapi/tokens"
 )
 
@@ -38,6 +39,15 @@ type Options struct {
 	// called after the commit to wake the dispatcher.
 	Alerts *alerts.Raiser
 	Notify func()
+	// Tarpit, when set, decides how each decoy response is delayed from
+	// the actor's risk and client family; the decision is recorded with
+	// the event (before the first byte is released) and how the wait
+	// ended is added when it ends (Store.AmendWait), with the actor's
+	// attacker-seconds.
+	Tarpit *tarpit.Tarpit
+	// OnEvent, when set, is called with every event after it is stored
+	// (for metrics).
+	OnEvent func(*store.Event)
 }
 
 // Recorder records decoy interactions and malformed requests.
@@ -60,8 +70,59 @@ func New(opts Options) *Recorder {
 func (rec *Recorder) Record(in *decoys.Interaction) error {
 	ev := rec.Event(in)
 	actor := rec.opts.Tracker.Observe(ev, in.Credential)
-	_, err := rec.commit(ev, actor, rec.breadcrumbTokens(in, ev))
-	return err
+	var plan *tarpit.Plan
+	if tp := rec.opts.Tarpit; tp != nil {
+		plan = tp.Decide(tarpit.Client{IP: ev.ClientIP, Actor: ev.Actor, Risk: ev.Risk, Family: ev.Client.Family, Tool: ev.Client.Tool}, in.Start)
+		ev.Tarpit, ev.DelayMS = string(plan.Mode), ms(plan.Delay)
+		var snap *store.Actor
+		switch {
+		case plan.Mode.Hijacks():
+			snap = rec.opts.Tracker.Tarpitted(ev.Actor, 0, 1)
+		case plan.Mode == tarpit.Delay:
+			// The handler waits for it unless the client leaves first
+			// (then OnDone corrects the record).
+			ev.WaitedMS, ev.TarpitEnd = ev.DelayMS, tarpit.EndDone
+			snap = rec.opts.Tracker.Tarpitted(ev.Actor, plan.Delay, 0)
+		}
+		if snap != nil {
+			actor = snap
+		}
+	}
+	id, err := rec.commit(ev, actor, rec.breadcrumbTokens(in, ev))
+	if err != nil {
+		plan.Cancel()
+		return err
+	}
+	if plan != nil {
+		plan.OnDone = rec.waitDone(id, ev.Actor, plan)
+		in.Tarpit = plan
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// waitDone records how a tarpit wait ended: held connections always, an
+// in-handler delay only when the client left before it ended.
+func (rec *Recorder) waitDone(id store.ID, actor string, plan *tarpit.Plan) func(tarpit.Result) {
+	return func(r tarpit.Result) {
+		w := store.Wait{Event: id, Mode: string(r.Mode), Waited: r.Waited, End: r.End}
+		switch {
+		case plan.Mode.Hijacks():
+			w.AddTotal = r.Waited
+			w.Actor = rec.opts.Tracker.Tarpitted(actor, r.Waited, 0)
+		case r.End != tarpit.EndDone:
+			w.AddTotal = r.Waited - plan.Delay
+			w.Actor = rec.opts.Tracker.Tarpitted(actor, r.Waited-plan.Delay, 0)
+		default:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), rec.opts.Timeout)
+		defer cancel()
+		if err := rec.opts.Store.AmendWait(ctx, w); err != nil && rec.opts.Logger != nil {
+			rec.opts.Logger.Warn().Err(err).Msg("recording how a tarpit wait ended failed")
+		}
+	}
 }
 
 // commit stores the event, its actor, breadcrumb tokens and the alerts
@@ -74,6 +135,9 @@ func (rec *Recorder) commit(ev *store.Event, actor *store.Actor, toks []*store.T
 	id, err := rec.opts.Store.RecordWithAlerts(ctx, ev, actor, raised, toks...)
 	if err == nil && len(raised) > 0 && rec.opts.Notify != nil {
 		rec.opts.Notify()
+	}
+	if err == nil && rec.opts.OnEvent != nil {
+		rec.opts.OnEvent(ev)
 	}
 	return id, err
 }

@@ -172,7 +172,8 @@ type Wait struct {
 	// caller's tracker owns the actor's totals).
 	Actor *Actor
 	// AddTotal is the time added to the all-time total (the part of the
-	// wait not already counted when the event was recorded).
+	// wait not already counted when the event was recorded; negative when
+	// the client waited less than was counted).
 	AddTotal time.Duration
 }
 
@@ -184,7 +185,7 @@ func (s *Store) AmendWait(ctx context.Context, w Wait) error {
 	if s.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	req := &request{wait: &waitRec{id: w.Event, mode: w.Mode, waitedMS: float64(w.Waited.Microseconds()) / 1000, end: w.End, addUS: max(w.AddTotal.Microseconds(), 0)}}
+	req := &request{wait: &waitRec{id: w.Event, mode: w.Mode, waitedMS: float64(w.Waited.Microseconds()) / 1000, end: w.End, addUS: w.AddTotal.Microseconds()}}
 	if w.Actor != nil {
 		rec, err := encodeActor(w.Actor)
 		if err != nil {

@@ -673,8 +673,9 @@ func (w *txWriter) saveCounts() error {
 		key []byte
 		d   int64
 	}{{mWaitedUS, w.dWaitedUS}, {mHolds, w.dHolds}} {
-		if c.d > 0 {
-			if err := putCount(w.meta, c.key, getCount(w.meta, c.key)+uint64(c.d)); err != nil {
+		if c.d != 0 {
+			n := max(int64(getCount(w.meta, c.key))+c.d, 0)
+			if err := putCount(w.meta, c.key, uint64(n)); err != nil {
 				return err
 			}
 		}

@@ -87,6 +87,7 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 	a.mux.Handle("GET /api/v1/events/{id}", a.auth(a.getEvent))
 	a.mux.Handle("GET /api/v1/actors", a.auth(a.listActors))
 	a.mux.Handle("GET /api/v1/actors/{id}", a.auth(a.getActor))
+	a.mux.Handle("GET /api/v1/tarpit", a.auth(a.tarpit))
 	a.tokenRoutes()
 	a.alertRoutes()
 	a.mux.Handle("/", a.auth(func(w http.ResponseWriter, r *http.Request) {

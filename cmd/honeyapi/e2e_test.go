@@ -69,7 +69,10 @@ func cleanEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return env
+	// Tests about other things get prompt answers however many requests
+	// they make or whichever scanner they imitate; the tarpit and rate
+	// limit tests turn them back on with flags (which override these).
+	return append(env, "HONEYAPI_TARPIT=off", "HONEYAPI_RATE_LIMIT=0")
 }
 
 // syncBuffer collects a child's stderr while the test reads it.

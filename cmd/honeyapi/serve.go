@@ -26,6 +26,7 @@ import (
 	"github.com/honeyapi/honeyapi/internal/deployment"
 	"github.com/honeyapi/honeyapi/recorder"
 	"github.com/honeyapi/honeyapi/store"
+	"github.com/honeyapi/honeyapi/tarpit"
 	"github.com/honeyapi/honeyapi/templates"
 	"github.com/honeyapi/honeyapi/tokens"
 	"github.com/honeyapi/honeyapi/web"
@@ -122,7 +123,18 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	recOpts := recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog}
+	tp, err := newTarpit(cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if tp != nil {
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+			defer cancel()
+			_ = tp.Close(ctx)
+		}()
+	}
+	recOpts := recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog, Tarpit: tp}
 	if dispatcher != nil {
 		recOpts.Alerts, recOpts.Notify = raiser, dispatcher.Notify
 	}
@@ -141,6 +153,9 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		Logger:          &decoyLog,
 		Record:          rec.Record,
 		Breadcrumb:      rec.Breadcrumb,
+		Tarpit:          tp,
+		RateLimit: decoys.RateLimit{Limit: cfg.Decoy.RateLimit, Window: time.Duration(cfg.Decoy.RateWindow),
+			Style: cfg.Decoy.RateLimitStyle},
 	})
 	if err != nil {
 		return fmt.Errorf("serve: building decoys: %w", err)
@@ -162,7 +177,8 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	}
 	adminLog := logger.With().Str("component", "admin").Logger()
 	admin, err := web.NewAdmin(web.AdminOptions{Token: tok.Token, Store: st, Logger: &adminLog,
-		Minter: minter, Sighting: rec.Sighting, AlertRoutes: alertRoutes, NotifyAlerts: notifyOf(dispatcher)})
+		Minter: minter, Sighting: rec.Sighting, AlertRoutes: alertRoutes, NotifyAlerts: notifyOf(dispatcher),
+		Decoy: d, Tarpit: tarpitStats(tp)})
 	if err != nil {
 		return err
 	}
@@ -221,6 +237,8 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 		Str("dns_zone", cfg.Tokens.DNSZone).
 		Str("token_host", minter.DecoyHost()).
 		Strs("alert_channels", routeNames(alertRoutes)).
+		Str("tarpit", cfg.Tarpit.Mode).
+		Int("rate_limit", cfg.Decoy.RateLimit).
 		Msg("serving")
 
 	if !isLoopback(adminLn.Addr()) {
@@ -254,6 +272,40 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	}
 	logger.Info().Msg("stopped")
 	return serveErr
+}
+
+// newTarpit builds the tarpit from the configuration; nil when it is off.
+func newTarpit(cfg *config.Config) (*tarpit.Tarpit, error) {
+	c := cfg.Tarpit
+	if c.Mode == "off" {
+		return nil, nil
+	}
+	return tarpit.New(tarpit.Config{
+		Latency:      time.Duration(c.Latency),
+		MaxDelay:     time.Duration(c.MaxDelay),
+		HandlerDelay: time.Duration(c.HandlerDelay),
+		Scanners:     tarpit.Mode(c.Scanners),
+		DripRisk:     c.DripRisk,
+		DripBytes:    c.DripBytes,
+		DripInterval: time.Duration(c.DripInterval),
+		KeepAlive:    time.Duration(c.KeepAlive),
+		MaxHold:      time.Duration(c.MaxHold),
+		MaxHeld:      c.MaxHeld,
+		MaxHeldPerIP: c.MaxHeldPerIP,
+		WriteTimeout: time.Duration(c.WriteTimeout),
+	})
+}
+
+// tarpitStats adapts the tarpit's live figures for the admin API.
+func tarpitStats(tp *tarpit.Tarpit) func() web.TarpitStats {
+	if tp == nil {
+		return nil
+	}
+	return func() web.TarpitStats {
+		st := tp.Stats()
+		return web.TarpitStats{Held: st.Held, HeldByIP: st.HeldByIP, InHandler: st.InHandler,
+			Holds: st.Holds, Refused: st.Refused, WaitedSeconds: st.Waited.Seconds()}
+	}
 }
 
 // serveOn serves srv on ln and returns nil after a graceful shutdown.

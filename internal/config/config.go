@@ -67,6 +67,9 @@ type Config struct {
 	// Decoy holds the settings of the decoy engine.
 	Decoy Decoy `yaml:"decoy"`
 
+	// Tarpit sets how decoy responses are slowed down.
+	Tarpit Tarpit `yaml:"tarpit"`
+
 	// Store holds the settings of the event database.
 	Store Store `yaml:"store"`
 
@@ -182,7 +185,39 @@ type Decoy struct {
 	// StateMaxObjects bounds the objects remembered across all clients.
 	// Default 10000.
 	StateMaxObjects int `yaml:"state_max_objects"`
+
+	// RateLimit requests per RateWindow per client, announced in
+	// RateLimitStyle (empty: the template's own style); past it, 429 with
+	// Retry-After. 0 disables rate limiting. Default 300 per 1m.
+	RateLimit      int      `yaml:"rate_limit"`
+	RateWindow     Duration `yaml:"rate_window"`
+	RateLimitStyle string   `yaml:"rate_limit_style"`
 }
+
+// Tarpit configures the tarpit (see package tarpit).
+type Tarpit struct {
+	// Mode is "adaptive" (default) or "off".
+	Mode         string   `yaml:"mode"`
+	Latency      Duration `yaml:"latency"`
+	MaxDelay     Duration `yaml:"max_delay"`
+	HandlerDelay Duration `yaml:"handler_delay"`
+	Scanners     string   `yaml:"scanners"`
+	DripRisk     int      `yaml:"drip_risk"`
+	DripBytes    int      `yaml:"drip_bytes"`
+	DripInterval Duration `yaml:"drip_interval"`
+	KeepAlive    Duration `yaml:"keepalive"`
+	MaxHold      Duration `yaml:"max_hold"`
+	MaxHeld      int      `yaml:"max_held"`
+	MaxHeldPerIP int      `yaml:"max_held_per_ip"`
+	WriteTimeout Duration `yaml:"write_timeout"`
+}
+
+// TarpitModes and TarpitScannerModes are the accepted values.
+var (
+	TarpitModes        = []string{"adaptive", "off"}
+	TarpitScannerModes = []string{"endless", "hold", "drip", "delay"}
+	RateLimitStyles    = []string{"", "x-ratelimit", "github", "gitlab", "ietf", "vault", "none"}
+)
 
 // Duration is a time.Duration written in YAML as a Go duration string
 // ("90s", "1h30m").
@@ -229,6 +264,23 @@ func Default() *Config {
 			MaxBodyBytes:    1 << 20,
 			StateTTL:        Duration(time.Hour),
 			StateMaxObjects: 10000,
+			RateLimit:       300,
+			RateWindow:      Duration(time.Minute),
+		},
+		Tarpit: Tarpit{
+			Mode:         "adaptive",
+			Latency:      Duration(60 * time.Millisecond),
+			MaxDelay:     Duration(30 * time.Second),
+			HandlerDelay: Duration(time.Second),
+			Scanners:     "endless",
+			DripRisk:     60,
+			DripBytes:    4,
+			DripInterval: Duration(time.Second),
+			KeepAlive:    Duration(10 * time.Second),
+			MaxHold:      Duration(24 * time.Hour),
+			MaxHeld:      10000,
+			MaxHeldPerIP: 64,
+			WriteTimeout: Duration(30 * time.Second),
 		},
 		Store: Store{
 			Durability: "strict",
@@ -330,6 +382,36 @@ func (c *Config) Validate() error {
 	}
 	if c.Decoy.StateMaxObjects <= 0 {
 		bad("decoy.state_max_objects", "%d must be positive", c.Decoy.StateMaxObjects)
+	}
+	if c.Decoy.RateLimit < 0 {
+		bad("decoy.rate_limit", "%d must not be negative (0 disables rate limiting)", c.Decoy.RateLimit)
+	}
+	if c.Decoy.RateWindow <= 0 {
+		bad("decoy.rate_window", "%s must be positive", c.Decoy.RateWindow)
+	}
+	oneOf("decoy.rate_limit_style", c.Decoy.RateLimitStyle, RateLimitStyles)
+	oneOf("tarpit.mode", c.Tarpit.Mode, TarpitModes)
+	oneOf("tarpit.scanners", c.Tarpit.Scanners, TarpitScannerModes)
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"tarpit.latency", c.Tarpit.Latency}, {"tarpit.max_delay", c.Tarpit.MaxDelay}, {"tarpit.handler_delay", c.Tarpit.HandlerDelay},
+		{"tarpit.drip_interval", c.Tarpit.DripInterval}, {"tarpit.keepalive", c.Tarpit.KeepAlive}, {"tarpit.max_hold", c.Tarpit.MaxHold},
+		{"tarpit.write_timeout", c.Tarpit.WriteTimeout}} {
+		if d.v <= 0 {
+			bad(d.key, "%s must be positive", d.v)
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"tarpit.drip_risk", c.Tarpit.DripRisk}, {"tarpit.drip_bytes", c.Tarpit.DripBytes}, {"tarpit.max_held", c.Tarpit.MaxHeld}, {"tarpit.max_held_per_ip", c.Tarpit.MaxHeldPerIP}} {
+		if n.v <= 0 {
+			bad(n.key, "%d must be positive", n.v)
+		}
+	}
+	if c.Tarpit.DripBytes > 65536 {
+		bad("tarpit.drip_bytes", "%d is above 65536", c.Tarpit.DripBytes)
 	}
 	if c.TLS == "off" && c.TLSCert != "" && c.TLSKey != "" {
 		c.TLS = "files"
