@@ -436,6 +436,14 @@ func (c *captureConn) Close() error {
 	return c.Conn.Close()
 }
 
+// Detach ends capturing on the connection, as Close would without closing it, and returns the
+// wrapped connection. A handler that hijacked the connection and keeps it (the tarpit) then holds
+// no capture state: the request's head, headers and memo are freed.
+func (c *captureConn) Detach() net.Conn {
+	c.st.closeConn()
+	return c.Conn
+}
+
 // NetConn returns the wrapped connection (a *tls.Conn when the listener terminates TLS).
 func (c *captureConn) NetConn() net.Conn { return c.Conn }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -227,9 +228,9 @@ func (c *Config) policy(cl Client) (Mode, time.Duration, string) {
 	d = min(d, c.MaxDelay)
 	switch {
 	case cl.Risk >= c.DripRisk && c.DripRisk <= 100:
-		return Drip, d, fmt.Sprintf("risk %d", cl.Risk)
+		return Drip, d, "risk " + strconv.Itoa(cl.Risk)
 	case d > c.HandlerDelay:
-		return Hold, d, fmt.Sprintf("risk %d", cl.Risk)
+		return Hold, d, "risk " + strconv.Itoa(cl.Risk)
 	}
-	return Delay, d, fmt.Sprintf("risk %d", cl.Risk)
+	return Delay, d, "risk " + strconv.Itoa(cl.Risk)
 }

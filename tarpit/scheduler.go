@@ -178,6 +178,7 @@ func (s *scheduler) step(h *held, now time.Time) bool {
 		case !h.started:
 			h.started = true
 			h.queue(h.head)
+			h.head = nil
 			switch h.plan.Mode {
 			case Hold:
 				h.queue(h.body)
@@ -283,10 +284,9 @@ func (s *scheduler) flush(h *held) error {
 	}
 	h.sent += n
 	if n == len(h.out) {
-		h.out = h.out[:0]
-		if cap(h.out) > 4096 {
-			h.out = nil
-		}
+		// Nothing is kept between writes: a held connection's memory is
+		// its body and little else.
+		h.out = nil
 	} else {
 		h.out = append(h.out[:0], h.out[n:]...)
 	}

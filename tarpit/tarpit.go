@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -177,6 +178,11 @@ func (t *Tarpit) hijack(w http.ResponseWriter, r *http.Request, p *Plan, status 
 		brw.Reader.Reset(nil)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	if d, ok := conn.(interface{ Detach() net.Conn }); ok {
+		// Drop a capturing wrapper's per-request state (fingerprint's
+		// listener): held connections must cost as little as possible.
+		conn = d.Detach()
+	}
 	h := &held{conn: conn, plan: p, start: p.Start}
 	noBody := r.Method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified || status < 200
 	if noBody {
