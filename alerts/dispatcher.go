@@ -42,9 +42,22 @@ type DispatcherOptions struct {
 	// DashboardURL, when set, is linked from each alert.
 	DashboardURL string
 	Logger       *zerolog.Logger
+	// OnResult, when set, is told the outcome of every delivery attempt:
+	// ResultSent, ResultFailed (the attempt failed and will be retried) or
+	// ResultDead (the alert was dead-lettered on the channel). An attempt
+	// cut short by shutdown reports nothing. It is called on the channel's
+	// goroutine and must not block (metrics.Metrics.Alert fits).
+	OnResult func(channel, outcome string)
 	// now is the clock (tests).
 	now func() time.Time
 }
+
+// Delivery outcomes reported to DispatcherOptions.OnResult.
+const (
+	ResultSent   = "sent"
+	ResultFailed = "failed"
+	ResultDead   = "dead"
+)
 
 // Dispatch is a channel and how it is paced.
 type Dispatch struct {
@@ -196,6 +209,7 @@ func (d *Dispatcher) attempt(ctx context.Context, ch Channel, a *store.Alert) ti
 	if err != nil {
 		del.State, del.Done, del.LastError = store.DeliveryDead, d.opts.now(), "undecodable payload: "+err.Error()
 		d.save(a.ID, del)
+		d.report(name, ResultDead)
 		return 0
 	}
 	sctx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
@@ -228,7 +242,21 @@ func (d *Dispatcher) attempt(ctx context.Context, ch Channel, a *store.Alert) ti
 			Time("next", del.Next).Str("error", del.LastError).Msg("alert delivery failed; will retry")
 	}
 	d.save(a.ID, del)
+	switch del.State {
+	case store.DeliveryDelivered:
+		d.report(name, ResultSent)
+	case store.DeliveryDead:
+		d.report(name, ResultDead)
+	default:
+		d.report(name, ResultFailed)
+	}
 	return pause
+}
+
+func (d *Dispatcher) report(channel, outcome string) {
+	if d.opts.OnResult != nil {
+		d.opts.OnResult(channel, outcome)
+	}
 }
 
 func (d *Dispatcher) save(id store.ID, del store.Delivery) {

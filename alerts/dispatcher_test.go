@@ -195,3 +195,72 @@ func TestDispatcherSlowChannelDoesNotStallOthers(t *testing.T) {
 		t.Fatalf("the fast channel took %v behind a hanging one", el)
 	}
 }
+
+// results records what the dispatcher reports to OnResult.
+type results struct {
+	mu  sync.Mutex
+	got map[string][]string // channel → outcomes in order
+}
+
+func (r *results) add(channel, outcome string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got[channel] = append(r.got[channel], outcome)
+}
+
+func (r *results) of(channel string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got[channel]...)
+}
+
+func TestDispatcherReportsEachOutcome(t *testing.T) {
+	flaky, gone := newHook(t, "down"), newHook(t, "404")
+	st, err := store.Open(store.Options{Path: filepath.Join(t.TempDir(), "d.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var ds []Dispatch
+	for name, h := range map[string]*hook{"flaky": flaky, "gone": gone} {
+		ch, err := NewWebhook(WebhookOptions{Name: name, URL: h.srv.URL + "/hook", Secret: dispatchSecret, Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, Dispatch{Channel: ch})
+	}
+	res := &results{got: map[string][]string{}}
+	d, err := NewDispatcher(DispatcherOptions{Store: st, Channels: ds, BaseBackoff: 50 * time.Millisecond,
+		MaxBackoff: 100 * time.Millisecond, SendTimeout: time.Second, OnResult: res.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	raise(t, st, d, "flaky", "gone")
+	waitFor(t, "two failed attempts", func() bool { return len(res.of("flaky")) >= 2 })
+	flaky.set("ok")
+	waitFor(t, "the delivery", func() bool { return flaky.count() == 1 })
+	waitFor(t, "the dead letter", func() bool { return len(res.of("gone")) == 1 })
+
+	got := res.of("flaky")
+	for i, o := range got[:len(got)-1] {
+		if o != ResultFailed {
+			t.Errorf("flaky attempt %d: %q, want %q", i+1, o, ResultFailed)
+		}
+	}
+	if got[len(got)-1] != ResultSent {
+		t.Errorf("flaky outcomes %v: the last is not %q", got, ResultSent)
+	}
+	if g := res.of("gone"); len(g) != 1 || g[0] != ResultDead {
+		t.Errorf("gone outcomes %v, want one %q", g, ResultDead)
+	}
+	// No further reports once everything is settled.
+	time.Sleep(200 * time.Millisecond)
+	if n := len(res.of("flaky")); n != len(got) {
+		t.Errorf("%d reports for flaky after the delivery, want %d", n, len(got))
+	}
+}

@@ -388,9 +388,13 @@ func (s *Store) apply(batch []*request) error {
 			events++
 		}
 	}
+	took := time.Since(start)
 	s.commits.Add(1)
 	s.recorded.Add(int64(events))
-	s.commitNanos.Add(int64(time.Since(start)))
+	s.commitNanos.Add(int64(took))
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(took, events)
+	}
 	s.nEvents.Add(w.dEvents)
 	s.nActors.Add(w.dActors)
 	return nil

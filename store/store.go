@@ -62,6 +62,10 @@ type Options struct {
 	BodyLimit int
 	// HeadLimit bounds Event.RawHead. Default 16 KiB.
 	HeadLimit int
+	// OnCommit, when set, is called by the writer after each committed
+	// transaction with its duration and its number of events (metrics).
+	// It must not block.
+	OnCommit func(d time.Duration, events int)
 	// MaxBatch is the most events committed in one transaction. Default 256.
 	MaxBatch int
 	// QueueSize bounds the events waiting for the writer; Record blocks
