@@ -339,7 +339,7 @@ func (d *Decoy) Operations() int {
 type OperationInfo struct {
 	Document    string `json:"document"`
 	Method      string `json:"method"`
-	Path        string `json:"path"` // the path template with the document's base path
+	Path        string `json:"path"` // the path template, relative to the document's base path
 	OperationID string `json:"operation_id,omitempty"`
 	Summary     string `json:"summary,omitempty"`
 	// Name is what events record as Operation: the operationId, or

@@ -90,6 +90,14 @@ func NewAdmin(opts AdminOptions) (*Admin, error) {
 	a.mux.Handle("GET /api/v1/tarpit", a.auth(a.tarpit))
 	a.tokenRoutes()
 	a.alertRoutes()
+	a.mux.Handle("POST /api/v1/tokens/seed", a.auth(a.seedTokens))
+	a.mux.Handle("GET /api/v1/decoys", a.auth(a.listDecoys))
+	a.mux.Handle("GET /api/v1/openapi.yaml", a.auth(a.getOpenAPIYAML))
+	a.mux.Handle("GET /api/v1/openapi.json", a.auth(a.getOpenAPIJSON))
+	a.mux.Handle("GET /metrics", a.auth(a.metrics))
+	if err := a.uiRoutes(); err != nil {
+		return nil, err
+	}
 	a.mux.Handle("/", a.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such admin route")
 	}))

@@ -69,14 +69,14 @@ func alertRules(cfg *config.Config) alerts.Rules {
 
 // startAlerts builds the raiser and starts the dispatcher (nil when no
 // channel is configured: nothing is raised then).
-func startAlerts(cfg *config.Config, st *store.Store, logger zerolog.Logger) (*alerts.Raiser, *alerts.Dispatcher, []alerts.Route, error) {
+func startAlerts(cfg *config.Config, st *store.Store, logger zerolog.Logger, onResult func(channel, outcome string)) (*alerts.Raiser, *alerts.Dispatcher, []alerts.Route, error) {
 	ds, routes, err := alertChannels(cfg)
 	if err != nil || len(ds) == 0 {
 		return nil, nil, routes, err
 	}
 	alertLog := logger.With().Str("component", "alerts").Logger()
 	d, err := alerts.NewDispatcher(alerts.DispatcherOptions{Store: st, Channels: ds, DeadAfter: time.Duration(cfg.Alerts.DeadAfter),
-		DashboardURL: strings.TrimSuffix(cfg.Alerts.DashboardURL, "/"), Logger: &alertLog})
+		DashboardURL: strings.TrimSuffix(cfg.Alerts.DashboardURL, "/"), Logger: &alertLog, OnResult: onResult})
 	if err != nil {
 		return nil, nil, nil, err
 	}

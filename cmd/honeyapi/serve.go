@@ -24,6 +24,7 @@ import (
 	"github.com/honeyapi/honeyapi/fingerprint"
 	"github.com/honeyapi/honeyapi/internal/config"
 	"github.com/honeyapi/honeyapi/internal/deployment"
+	"github.com/honeyapi/honeyapi/metrics"
 	"github.com/honeyapi/honeyapi/recorder"
 	"github.com/honeyapi/honeyapi/store"
 	"github.com/honeyapi/honeyapi/tarpit"
@@ -97,12 +98,14 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	}
 
 	storeLog := logger.With().Str("component", "store").Logger()
+	met := metrics.New()
 	st, err := store.Open(store.Options{
 		Path:       cfg.DB,
 		Durability: cfg.Store.Durability,
 		MaxSize:    cfg.Store.MaxBytes,
 		RetainFor:  time.Duration(cfg.Store.Retention),
 		Logger:     &storeLog,
+		OnCommit:   met.Committed,
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
@@ -119,7 +122,8 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	raiser, dispatcher, alertRoutes, err := startAlerts(cfg, st, logger)
+	met.SetStore(st.Stats)
+	raiser, dispatcher, alertRoutes, err := startAlerts(cfg, st, logger, met.Alert)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -134,7 +138,19 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 			_ = tp.Close(ctx)
 		}()
 	}
-	recOpts := recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog, Tarpit: tp}
+	if ts := tarpitStats(tp); ts != nil {
+		met.SetTarpit(func() (int, float64) { x := ts(); return x.Held, x.WaitedSeconds })
+	}
+	recOpts := recorder.Options{Store: st, Tracker: tracker, Minter: minter, Listener: "decoy", Trusted: cfg.Trusted(), Logger: &storeLog, Tarpit: tp,
+		OnEvent: func(ev *store.Event) {
+			met.Request(ev.Listener, ev.Status)
+			for _, tag := range ev.Tags {
+				if rest, ok := strings.CutPrefix(tag, store.TokenTagPrefix); ok {
+					kind, _, _ := strings.Cut(rest, ":")
+					met.TokenHit(kind)
+				}
+			}
+		}}
 	if dispatcher != nil {
 		recOpts.Alerts, recOpts.Notify = raiser, dispatcher.Notify
 	}
@@ -178,7 +194,7 @@ func serve(ctx context.Context, a *app, cfg *config.Config) error {
 	adminLog := logger.With().Str("component", "admin").Logger()
 	admin, err := web.NewAdmin(web.AdminOptions{Token: tok.Token, Store: st, Logger: &adminLog,
 		Minter: minter, Sighting: rec.Sighting, AlertRoutes: alertRoutes, NotifyAlerts: notifyOf(dispatcher),
-		Decoy: d, Tarpit: tarpitStats(tp)})
+		Decoy: d, Tarpit: tarpitStats(tp), Metrics: met.Handler()})
 	if err != nil {
 		return err
 	}

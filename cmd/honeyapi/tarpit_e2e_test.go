@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,24 @@ func TestTarpitHoldsScannersAndAccounts(t *testing.T) {
 	s.adminJSON("/api/v1/actors/"+ev.Actor, &ad)
 	if ad.Actor.Holds != 1 || ad.Actor.WaitedMS < 2000 {
 		t.Fatalf("actor account: holds %d waited %d ms", ad.Actor.Holds, ad.Actor.WaitedMS)
+	}
+	// And in the metrics Prometheus scrapes.
+	req, _ := http.NewRequest("GET", "http://"+s.admin+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	mresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	var waited float64
+	for _, line := range strings.Split(string(mb), "\n") {
+		if v, ok := strings.CutPrefix(line, "honeyapi_tarpit_attacker_seconds_total "); ok {
+			waited, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if waited < 2 || !strings.Contains(string(mb), "honeyapi_tarpit_held_connections 0") || !strings.Contains(string(mb), `honeyapi_requests_total{code=`) {
+		t.Fatalf("metrics: attacker seconds %v\n%s", waited, mb)
 	}
 }
 
