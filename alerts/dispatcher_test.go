@@ -244,6 +244,8 @@ func TestDispatcherReportsEachOutcome(t *testing.T) {
 	waitFor(t, "two failed attempts", func() bool { return len(res.of("flaky")) >= 2 })
 	flaky.set("ok")
 	waitFor(t, "the delivery", func() bool { return flaky.count() == 1 })
+	// The receiver has it before the dispatcher has heard back and saved.
+	waitFor(t, "the delivery's report", func() bool { g := res.of("flaky"); return len(g) > 0 && g[len(g)-1] != ResultFailed })
 	waitFor(t, "the dead letter", func() bool { return len(res.of("gone")) == 1 })
 
 	got := res.of("flaky")
