@@ -399,6 +399,12 @@ func TestGitleaksFlagsSeededTokens(t *testing.T) {
 				if slices.Contains(rules, rule) {
 					continue
 				}
+				// A 40-hex-digit secret is also the shape of a Sourcegraph
+				// token, and gitleaks sometimes reports it there first (as
+				// it would a real 40-hex key): still found as a secret.
+				if rule == "generic-api-key" && slices.Contains(rules, "sourcegraph-access-token") && isHex40(tok.Value) {
+					continue
+				}
 				explained := false
 				for _, km := range knownMisses {
 					if why, ok := km.applies(d, m, rule, tok, string(content)); ok {
@@ -458,4 +464,16 @@ func TestGitleaksFlagsSeededTokens(t *testing.T) {
 		}
 	}
 	t.Log(b.String())
+}
+
+func isHex40(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
