@@ -106,7 +106,7 @@ func (t *Tarpit) release(p *Plan) {
 // w, and body. A delay waits in the handler (from p.Start); hold, drip and
 // endless hijack the connection and return at once, leaving the rest to the
 // scheduler. Connections that cannot be hijacked (HTTP/2) get a delay of at
-// most HandlerDelay instead. head is true for HEAD requests (no body).
+// most HandlerDelay instead; HEAD, 204 and 304 responses carry no body.
 func (t *Tarpit) Deliver(w http.ResponseWriter, r *http.Request, p *Plan, status int, body []byte) {
 	if p == nil || p.Mode == None {
 		writeNow(w, r, status, body)
